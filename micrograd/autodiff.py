@@ -1,0 +1,287 @@
+"""The one backward core shared by both engines.
+
+The core knows nothing about floats or arrays. It sees a computation graph through
+a small protocol that every node type implements:
+
+``node._prev``
+    the parent nodes, in argument order (a tuple; ``a * a`` has two slots).
+``node._op``
+    a short op name for display ("+", "tanh", "matmul", ...); "" for a leaf.
+``node._vjp(g, graph)``
+    the vector-Jacobian product: the output gradient ``g`` -> one gradient per
+    parent slot (``None`` for a parent that needs none). With ``graph=False`` the
+    rule runs on raw data (floats or ndarrays); with ``graph=True`` it runs the
+    *same* rule on the nodes themselves, recording a differentiable graph of the
+    backward pass -- that is all higher-order gradients need.
+``node._receive_grad(g)``
+    called by :func:`backward` with a node's final gradient: a leaf accumulates
+    it into ``.grad``; an interior node keeps it or not, as its engine decides.
+``node._free_saved()``
+    called after a node's rule ran in a backward without ``retain_graph``.
+``node._seed(gradient, graph)`` / ``node._lift(g)``
+    the starting gradient of an output (validated), and a raw gradient wrapped
+    as a constant node.
+
+Everything here is iterative: a graph that is a chain of 1,000,000 nodes works
+under Python's default recursion limit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from contextlib import ContextDecorator
+from typing import Any
+
+__all__ = [
+    "backward",
+    "grad",
+    "topological_order",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+]
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+class _GradMode(threading.local):
+    """Per-thread switch: is the forward pass recording a graph?"""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
+
+
+_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record a graph for backward (the default)."""
+    return _mode.enabled
+
+
+class set_grad_enabled(ContextDecorator):
+    """Context manager and decorator that turns graph recording on or off (per thread)."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        _mode.saved.append(_mode.enabled)  # a stack, so one instance may be re-entered
+        _mode.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = _mode.saved.pop()
+
+
+class no_grad(set_grad_enabled):
+    """``with no_grad():`` (or ``@no_grad()`` / ``@no_grad``): record no graph."""
+
+    def __new__(cls, func=None):
+        if callable(func):  # bare ``@no_grad`` on a function
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """``with enable_grad():`` record a graph again, e.g. inside ``no_grad``."""
+
+    def __new__(cls, func=None):
+        if callable(func):
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None) -> None:
+        super().__init__(True)
+
+
+# ----------------------------------------------------------------------------- graph walks
+
+
+def topological_order(roots: Iterable[Any]) -> list:
+    """Every node reachable from ``roots``, parents before children, each once.
+
+    An iterative depth-first search (an explicit stack of parent iterators), so depth
+    is limited by memory, not by Python's recursion limit.
+    """
+    order: list = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root._prev))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append((parent, iter(parent._prev)))
+                    break
+            else:  # all parents done: the node comes after them
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _count_consumers(roots: Sequence[Any]) -> dict:
+    """For every node reachable from ``roots``: how many parent slots point at it.
+
+    A node may run its rule only when all of its consumers have passed their gradient
+    down; this count is what makes that possible without a full topological sort
+    (Kahn's algorithm, as PyTorch's engine does).
+    """
+    pending = dict.fromkeys(roots, 0)
+    stack = list(pending)
+    while stack:
+        for parent in stack.pop()._prev:
+            count = pending.get(parent)
+            if count is None:
+                pending[parent] = 1
+                stack.append(parent)
+            else:
+                pending[parent] = count + 1
+    return pending
+
+
+# ----------------------------------------------------------------------------- the pass
+
+
+def _propagate(
+    roots: Sequence[Any],
+    seeds: Sequence[Any],
+    *,
+    retain_graph: bool,
+    graph: bool,
+    wanted: dict | None,
+) -> None:
+    """Run the backward pass from ``roots`` with starting gradients ``seeds``.
+
+    With ``wanted`` None (``backward``) every node reached gets ``_receive_grad``;
+    leaves get it only at the end, so a rule that fails midway changes no ``.grad``.
+    Otherwise (``grad``) the final gradient of each node that is a key of ``wanted``
+    is stored there and no ``.grad`` is touched.
+    """
+    pending = _count_consumers(roots)
+    grads: dict = {}
+    for root, seed in zip(roots, seeds):
+        grads[root] = seed if root not in grads else grads[root] + seed
+    ready = [root for root in dict.fromkeys(roots) if pending[root] == 0]
+    leaf_grads: list = []
+
+    while ready:
+        node = ready.pop()
+        del pending[node]  # the pass lets go of each node as soon as it is done
+        g = grads.pop(node, None)
+        parents = node._prev
+        if g is not None:
+            if wanted is None:
+                if parents:
+                    node._receive_grad(g)
+                else:
+                    leaf_grads.append((node, g))
+            elif node in wanted:
+                wanted[node] = g
+        if not parents:
+            continue
+        if g is None:  # nothing flows through here; still release its parents
+            parent_grads = (None,) * len(parents)
+        else:
+            parent_grads = node._vjp(g, graph)
+            if not retain_graph:
+                node._free_saved()
+        for parent, pg in zip(parents, parent_grads):
+            if pg is not None:
+                old = grads.get(parent)
+                grads[parent] = pg if old is None else old + pg
+            count = pending[parent] - 1
+            if count:
+                pending[parent] = count
+            else:
+                ready.append(parent)
+
+    for leaf, g in leaf_grads:
+        leaf._receive_grad(g)
+
+
+def backward(
+    root: Any, gradient: Any = None, *, retain_graph: bool = False, create_graph: bool = False
+) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's ``.grad``.
+
+    ``gradient`` is the vector of the vector-Jacobian product (None means 1 for a
+    scalar root). ``create_graph=True`` records the backward pass itself, so the
+    gradients can be differentiated again; it implies ``retain_graph``.
+    """
+    retain_graph = retain_graph or create_graph
+    seed = root._seed(gradient, create_graph)
+    with set_grad_enabled(create_graph):
+        _propagate([root], [seed], retain_graph=retain_graph, graph=create_graph, wanted=None)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> list:
+    """Gradients of ``outputs`` with respect to ``inputs``, touching no ``.grad``.
+
+    ``outputs`` and ``inputs`` are a node or a sequence of nodes; ``grad_outputs``
+    the matching starting gradients (None: 1 for each scalar output). Returns a list
+    with one gradient node per input. With ``create_graph=True`` the returned
+    gradients carry a graph and can be differentiated again.
+    """
+    outputs = _as_list(outputs, "outputs")
+    inputs = _as_list(inputs, "inputs")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = _as_list(grad_outputs, "grad_outputs", allow_none=True)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; "
+            "pass one per output"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [out._seed(g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    wanted = dict.fromkeys(inputs)
+    with set_grad_enabled(create_graph):
+        _propagate(outputs, seeds, retain_graph=retain_graph, graph=create_graph, wanted=wanted)
+
+    result = []
+    for i, node in enumerate(inputs):
+        g = wanted[node]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} ({node!r}) is not reached from the outputs, so it has "
+                    "no gradient; pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        else:
+            result.append(g if create_graph else node._lift(g))
+    return result
+
+
+def _as_list(x: Any, what: str, allow_none: bool = False) -> list:
+    if isinstance(x, (list, tuple)):
+        items = list(x)
+    else:
+        items = [x]
+    for item in items:
+        if item is None and allow_none:
+            continue
+        if what != "grad_outputs" and not hasattr(item, "_prev"):
+            raise TypeError(f"grad: {what} must be graph nodes, got {type(item).__name__}")
+    return items

@@ -1,0 +1,405 @@
+"""The scalar engine: a ``Value`` holds one float and the graph that produced it.
+
+A drop-in superset of the classic micrograd ``Value``. Each op below is a forward
+function on floats plus a gradient *rule* written once: ``rule(g, out, args, c)``
+maps the output gradient ``g`` to one gradient per parent, where ``out`` and
+``args`` are either the raw floats (a plain backward, fast) or the Values
+themselves (``create_graph=True``: the rule's arithmetic then records a graph, and
+that graph can be differentiated again). ``c`` is the op's constant operand, if any.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+
+from . import autodiff
+
+__all__ = ["Value", "add_all"]
+
+_grad_mode = autodiff._mode  # read directly: this is on every op's path
+
+
+class Value:
+    """A scalar node: ``data`` (float), ``grad`` (float), ``_prev`` (parents), ``_op``."""
+
+    __slots__ = ("data", "grad", "_prev", "_op", "_rule", "_ctx", "label", "__weakref__")
+
+    def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
+        self.data = _as_float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._op = _op
+        # Classic code may build nodes by hand, e.g. Value(a.data * b.data, (a, b), "*").
+        self._rule = _RULES_BY_NAME.get(_op) if self._prev else None
+        self._ctx = None
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic: see the op table at the bottom of this file ------------------------
+    # (__add__, __mul__, ..., tanh, exp, ... are attached there, forward next to rule)
+
+    # -- the backward core's node protocol -----------------------------------------------
+
+    def _vjp(self, g, graph: bool):
+        if self._rule is None:
+            raise RuntimeError(f"Value: no gradient rule for op {self._op!r}")
+        if graph:
+            return self._rule(g, self, self._prev, self._ctx)
+        return self._rule(g, self.data, [p.data for p in self._prev], self._ctx)
+
+    def _receive_grad(self, g: float) -> None:
+        # A leaf accumulates across backward calls (as in PyTorch) until zero_grad;
+        # an interior node shows the gradient of the latest backward.
+        if self._prev:
+            self.grad = g
+        else:
+            self.grad += g
+
+    def _free_saved(self) -> None:
+        """A Value saves nothing beyond its numbers, so there is nothing to free."""
+
+    def _seed(self, gradient, graph: bool):
+        if gradient is None:
+            gradient = 1.0
+        if type(gradient) is Value:
+            return gradient if graph else gradient.data
+        seed = _as_float(gradient)
+        return Value(seed) if graph else seed
+
+    @staticmethod
+    def _lift(g) -> Value:
+        return g if type(g) is Value else Value(g)
+
+    # -- backward --------------------------------------------------------------------------
+
+    def backward(self, gradient: float | None = None) -> None:
+        """Add d(self)/d(leaf) into every leaf's ``.grad``; every node shows its gradient.
+
+        Calling it again adds to the leaves again (reset them with ``zero_grad``); no
+        interior node is ever counted twice.
+        """
+        autodiff.backward(self, gradient, retain_graph=True)
+
+    def _backward(self) -> None:
+        """Apply this node's rule once by hand: add ``self.grad``'s share into each parent.
+
+        This is the classic lecture's step-by-step backward; ``backward()`` does it for
+        every node in the right order.
+        """
+        if not self._prev:
+            return
+        for parent, pg in zip(self._prev, self._vjp(self.grad, False)):
+            parent.grad += pg
+
+
+def _as_float(data) -> float:
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real):  # int, bool, Fraction, NumPy scalars; not arrays
+        return float(data)
+    if isinstance(data, Value):
+        raise TypeError("Value(...) got a Value; use its .data, or the Value itself")
+    raise TypeError(
+        f"Value(...) takes a real number, got {type(data).__name__}: {data!r:.60}"
+    )
+
+
+def _constant(x):
+    """A plain-number operand as a float, or NotImplemented for anything else."""
+    if type(x) is float:
+        return x
+    if type(x) is int or isinstance(x, numbers.Real):
+        return float(x)
+    return NotImplemented
+
+
+def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
+    """Make the output node of an op (a bare leaf when grad mode is off)."""
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _grad_mode.enabled:
+        out._prev, out._op, out._rule, out._ctx = prev, op, rule, ctx
+    else:
+        out._prev, out._op, out._rule, out._ctx = (), "", None, None
+    return out
+
+
+def add_all(values: Iterable) -> Value:
+    """Σ values as one n-ary "+" node (fewer nodes than a chain of binary adds).
+
+    Numbers among the values are folded into one constant.
+    """
+    nodes, const = [], 0.0
+    for v in values:
+        if type(v) is Value:
+            nodes.append(v)
+        else:
+            c = _constant(v)
+            if c is NotImplemented:
+                raise TypeError(f"add_all: cannot add {type(v).__name__}")
+            const += c
+    total = math.fsum([v.data for v in nodes]) + const if nodes else const
+    if not nodes:
+        return Value(total)
+    return _record(total, tuple(nodes), "+", _add, const or None)
+
+
+# ----------------------------------------------------------------------------- IEEE helpers
+# Python floats raise on 1/0, 0 ** -1 and overflowing ** or exp; NumPy and PyTorch
+# follow IEEE 754 (inf, nan) instead. These helpers do the same so the scalar engine
+# agrees with its references, and they dispatch on Values so rules stay written once.
+
+
+def _data(x) -> float:
+    return x.data if type(x) is Value else x
+
+
+def _div(a, b):
+    if type(a) is Value or type(b) is Value:
+        return a / b
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _pow(a, b):
+    if type(a) is Value or type(b) is Value:
+        return a**b
+    if a < 0 and math.isfinite(b) and b != math.floor(b):
+        raise ValueError(
+            f"pow: ({a}) ** {b} is not a real number (negative base, fractional exponent)"
+        )
+    try:
+        return a**b
+    except ZeroDivisionError:  # 0 ** negative
+        return math.inf
+    except OverflowError:
+        odd = b == int(b) and int(b) % 2 == 1
+        return -math.inf if a < 0 and odd else math.inf
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _sigmoid(x: float) -> float:
+    # Split at 0 so exp never overflows: for x < 0 use e^x / (1 + e^x).
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _log(x: float) -> float:
+    if x < 0 or x != x:
+        raise ValueError(f"log: undefined for {x} (log needs a positive number)")
+    return math.log(x) if x > 0 else -math.inf
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ValueError(f"sqrt: undefined for {x} (sqrt needs a non-negative number)")
+    return math.sqrt(x)
+
+
+def _on(fn, method: str):
+    """``fn`` for floats, the Value method of the same name for Values."""
+    return lambda x: getattr(x, method)() if type(x) is Value else fn(x)
+
+
+_cos_any = _on(math.cos, "cos")
+_sin_any = _on(math.sin, "sin")
+_log_any = _on(_log, "log")
+
+
+# ----------------------------------------------------------------------------- the rules
+# g: output gradient; out, args: output and inputs (floats, or Values when the
+# backward is being recorded); c: the constant operand of ``x op c`` / ``c op x``.
+
+
+def _add(g, out, args, c):  # x + y + ..., x + c, x - c
+    return (g,) * len(args)
+
+
+def _sub(g, out, args, c):  # x - y
+    return g, -g
+
+
+def _rsub(g, out, args, c):  # c - x
+    return (-g,)
+
+
+def _mul(g, out, args, c):  # x * y
+    x, y = args
+    return g * y, g * x
+
+
+def _scale(g, out, args, c):  # x * c
+    return (g * c,)
+
+
+def _truediv(g, out, args, c):  # x / y: d/dy = -x / y² = -out / y
+    x, y = args
+    q = _div(g, y)
+    return q, -q * out
+
+
+def _div_const(g, out, args, c):  # x / c
+    return (_div(g, c),)
+
+
+def _rdiv(g, out, args, c):  # c / x: d/dx = -c / x² = -out / x
+    return (_div(-g * out, args[0]),)
+
+
+def _pow_const(g, out, args, c):  # x ** c
+    return (g * c * _pow(args[0], c - 1),)
+
+
+def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
+    x, y = args
+    gx = g * y * _pow(x, y - 1)
+    base = _data(x)
+    if base > 0:
+        gy = g * out * _log_any(x)
+    else:  # log x undefined: 0 where x = 0 and y >= 0 (the limit), else nan, as PyTorch
+        gy = g * (0.0 if base == 0 and _data(y) >= 0 else math.nan)
+    return gx, gy
+
+
+def _rpow(g, out, args, c):  # c ** x: d/dx = c^x log c
+    if c > 0:
+        return (g * out * math.log(c),)
+    return (g * (0.0 if c == 0 else math.nan),)
+
+
+def _neg(g, out, args, c):
+    return (-g,)
+
+
+def _abs(g, out, args, c):  # sign(x), with 0 at 0 as PyTorch
+    x = _data(args[0])
+    return (g * ((x > 0) - (x < 0)),)
+
+
+def _relu(g, out, args, c):
+    return (g * (_data(out) > 0),)
+
+
+def _tanh(g, out, args, c):  # 1 - tanh²
+    return (g * (1 - out * out),)
+
+
+def _sigmoid_rule(g, out, args, c):  # σ (1 - σ)
+    return (g * out * (1 - out),)
+
+
+def _exp_rule(g, out, args, c):  # exp' = exp
+    return (g * out,)
+
+
+def _log_rule(g, out, args, c):  # 1 / x
+    return (_div(g, args[0]),)
+
+
+def _sqrt_rule(g, out, args, c):  # 1 / (2 sqrt x)
+    return (_div(g, 2 * out),)
+
+
+def _sin_rule(g, out, args, c):
+    return (g * _cos_any(args[0]),)
+
+
+def _cos_rule(g, out, args, c):
+    return (-g * _sin_any(args[0]),)
+
+
+# Rules for nodes built by hand with Value(data, children, op).
+_RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu": _relu}
+
+
+# ----------------------------------------------------------------------------- the op table
+
+
+def _binary(op: str, forward, both_rule, const_rule):
+    """``self op other`` for another Value (rule on both) or a number (rule on self)."""
+
+    def method(self, other):
+        if type(other) is Value:
+            return _record(forward(self.data, other.data), (self, other), op, both_rule)
+        c = _constant(other)
+        if c is NotImplemented:
+            return NotImplemented
+        return _record(forward(self.data, c), (self,), op, const_rule, c)
+
+    return method
+
+
+def _reflected(op: str, forward, rule):
+    """``number op self`` (Python calls ``self.__rop__(number)``)."""
+
+    def method(self, other):
+        c = _constant(other)
+        if c is NotImplemented:
+            return NotImplemented
+        return _record(forward(c, self.data), (self,), op, rule, c)
+
+    return method
+
+
+def _unary(op: str, forward, rule):
+    def method(self):
+        return _record(forward(self.data), (self,), op, rule)
+
+    method.__name__ = op
+    method.__doc__ = f"{op}(self), differentiable."
+    return method
+
+
+def _add_f(a, b):
+    return a + b
+
+
+def _sub_f(a, b):
+    return a - b
+
+
+def _mul_f(a, b):
+    return a * b
+
+
+Value.__add__ = _binary("+", _add_f, _add, _add)
+Value.__radd__ = _reflected("+", _add_f, _add)
+Value.__sub__ = _binary("-", _sub_f, _sub, _add)
+Value.__rsub__ = _reflected("-", _sub_f, _rsub)
+Value.__mul__ = _binary("*", _mul_f, _mul, _scale)
+Value.__rmul__ = _reflected("*", _mul_f, _scale)
+Value.__truediv__ = _binary("/", _div, _truediv, _div_const)
+Value.__rtruediv__ = _reflected("/", _div, _rdiv)
+Value.__pow__ = _binary("**", _pow, _pow_var, _pow_const)
+Value.__rpow__ = _reflected("**", _pow, _rpow)
+Value.__neg__ = _unary("neg", lambda x: -x, _neg)
+Value.__abs__ = Value.abs = _unary("abs", abs, _abs)
+Value.relu = _unary("relu", lambda x: x if x > 0 else 0.0, _relu)
+Value.tanh = _unary("tanh", math.tanh, _tanh)
+Value.sigmoid = _unary("sigmoid", _sigmoid, _sigmoid_rule)
+Value.exp = _unary("exp", _exp, _exp_rule)
+Value.log = _unary("log", _log, _log_rule)
+Value.sqrt = _unary("sqrt", _sqrt, _sqrt_rule)
+Value.sin = _unary("sin", math.sin, _sin_rule)
+Value.cos = _unary("cos", math.cos, _cos_rule)
