@@ -1,0 +1,88 @@
+"""Tools around the backward pass: functional gradients, gradcheck, anomaly detection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import ContextDecorator
+
+import numpy as np
+
+from micrograd.autodiff import grad, no_grad
+
+from .tensor import Tensor, anomaly_mode
+
+__all__ = ["grad", "gradcheck", "GradcheckError", "detect_anomaly"]
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the finite-difference one."""
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    inputs: Sequence[Tensor] | Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+) -> bool:
+    """Check ``fn``'s gradients against central finite differences, in float64.
+
+    ``fn(*inputs)`` may return any shape: it is reduced to a scalar with fixed random
+    weights ``v`` (so the check covers the vector-Jacobian product vᵀJ, not just the
+    sum). Every element of every input that requires grad is perturbed by ``±eps``.
+    Returns True, or raises :class:`GradcheckError` naming the input, the index and
+    both values.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    xs = [Tensor(x.data, requires_grad=x.requires_grad, dtype=np.float64) for x in inputs]
+    out = fn(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    weights = np.random.default_rng(seed).uniform(0.5, 1.5, size=out.shape)
+    wanted = [x for x in xs if x.requires_grad]
+    if not wanted:
+        raise ValueError("gradcheck: no input requires grad")
+    analytic = grad((out * weights).sum(), wanted, allow_unused=True)
+
+    def objective() -> float:
+        with no_grad():
+            return float(np.sum(fn(*xs).data * weights))
+
+    for i, (x, g) in enumerate(zip(wanted, analytic)):
+        g = np.zeros(x.shape) if g is None else g.data
+        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+        for j in range(flat.size):
+            old = flat[j]
+            flat[j] = old + eps
+            plus = objective()
+            flat[j] = old - eps
+            minus = objective()
+            flat[j] = old
+            numeric = (plus - minus) / (2 * eps)
+            exact = g.reshape(-1)[j]
+            if not abs(numeric - exact) <= atol + rtol * abs(numeric):
+                index = np.unravel_index(j, x.shape) if x.ndim else ()
+                raise GradcheckError(
+                    f"gradcheck: input {i} (shape {x.shape}), index {tuple(int(k) for k in index)}: "
+                    f"analytic gradient {exact!r} != numeric {numeric!r} "
+                    f"(atol={atol}, rtol={rtol})"
+                )
+    return True
+
+
+class detect_anomaly(ContextDecorator):
+    """Raise at the first op whose forward or backward makes nan or inf.
+
+    The error names the op and the ``file:line`` where it was created. Slows every
+    op down (each output is checked), so use it to debug, not to train.
+    """
+
+    def __enter__(self) -> detect_anomaly:
+        self._saved = anomaly_mode.enabled
+        anomaly_mode.enabled = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        anomaly_mode.enabled = self._saved

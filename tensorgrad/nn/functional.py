@@ -1,0 +1,201 @@
+"""Activations and losses as functions. Losses reduce with ``"mean"`` (default),
+``"sum"`` or ``"none"``, as in PyTorch.
+
+``cross_entropy`` and ``binary_cross_entropy_with_logits`` are fused ops: their
+forward is computed stably from the logits and their gradient is the simple closed
+form (softmax − one-hot, σ(x) − t) instead of a chain of exp/log/divide nodes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ops import _dual as d
+from ..tensor import Tensor, as_tensor, record
+
+__all__ = [
+    "relu",
+    "tanh",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "linear",
+    "dropout",
+    "cross_entropy",
+    "mse_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+]
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return x.softmax(axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    return x.log_softmax(axis)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features)."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    rng = np.random.default_rng() if rng is None else rng
+    keep = rng.random(x.shape) >= p
+    scale = np.zeros((), x.dtype) if p == 1 else np.asarray(1 / (1 - p), x.dtype)
+    return x * (keep * scale)
+
+
+def _check_reduction(reduction: str, op: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    _check_reduction(reduction, op)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _class_labels(labels, n: int, classes: int) -> np.ndarray:
+    """Integer labels (N,) in [0, classes), or a ValueError/IndexError naming the offender."""
+    arr = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"cross_entropy: expected {n} labels (shape ({n},)), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        bad = arr[arr != np.round(arr)]
+        if bad.size:
+            raise ValueError(f"cross_entropy: labels must be integers, got {bad[0]!r}")
+    elif arr.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: labels must be integers, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    out_of_range = arr[(arr < 0) | (arr >= classes)]
+    if out_of_range.size:
+        raise IndexError(
+            f"cross_entropy: label {out_of_range[0]} is out of range for {classes} classes "
+            f"(labels must be in [0, {classes - 1}])"
+        )
+    return arr
+
+
+def _cross_entropy_rule(g, out, args, ctx, needs):
+    # d/dlogits of -log softmax(z)[y] is softmax(z) - onehot(y), per row.
+    labels, weight = ctx
+    logits = args[0]
+    onehot = np.zeros(logits.shape, dtype=d.raw(logits).dtype)
+    onehot[np.arange(len(labels)), labels] = 1
+    g = g.reshape(-1, 1) if np.ndim(d.raw(g)) else g
+    return ((d.softmax(logits, 1) - onehot) * (g * weight),)
+
+
+def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of ``logits`` (N, C) against integer class ``labels`` (N,).
+
+    Fused and stable: the loss is logsumexp(z) - z[y] (finite for logits of ±1000)
+    and its gradient is softmax(z) - onehot(y).
+    """
+    logits = as_tensor(logits)
+    _check_reduction(reduction, "cross_entropy")
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    n, classes = logits.shape
+    y = _class_labels(labels, n, classes)
+    z = logits.data
+    per_row = d.stable_logsumexp(z, 1, False) - z[np.arange(n), y]
+    if reduction == "none":
+        return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1))
+    weight = 1 / n if reduction == "mean" else 1
+    total = per_row.mean() if reduction == "mean" else per_row.sum()
+    return record(np.asarray(total, dtype=z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, (y, weight))
+
+
+def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{op}: input shape {a.shape} and target shape {b.shape} differ "
+            f"(they would broadcast to {np.broadcast_shapes(a.shape, b.shape) if _broadcastable(a, b) else 'nothing'}); "
+            "reshape one of them"
+        )
+
+
+def _broadcastable(a: Tensor, b: Tensor) -> bool:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+        return True
+    except ValueError:
+        return False
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error (input − target)²; shapes must match (no silent broadcasting)."""
+    input, target = as_tensor(input), as_tensor(target)
+    _same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def _bce_rule(g, out, args, ctx, needs):
+    # PyTorch's gradient: (p - t) / max(p (1 - p), 1e-12); target's: log(1-p) - log(p).
+    p, t = args
+    gp = gt = None
+    if needs[0]:
+        denom = np.maximum(d.raw(p) * (1 - d.raw(p)), 1e-12)
+        gp = g * (p - t) / denom
+    if needs[1]:
+        gt = g * (np.maximum(np.log1p(-d.raw(p)), -100) - np.maximum(np.log(d.raw(p)), -100))
+    return gp, gt
+
+
+def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """−[t log p + (1 − t) log(1 − p)] for probabilities p; logs clamped at −100 (as PyTorch)."""
+    p, t = as_tensor(input), as_tensor(target)
+    _same_shape("binary_cross_entropy", p, t)
+    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+        raise ValueError(
+            f"binary_cross_entropy: input must be probabilities in [0, 1], got values in "
+            f"[{p.data.min()}, {p.data.max()}] (use binary_cross_entropy_with_logits for logits)"
+        )
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p.data), -100)
+        log_q = np.maximum(np.log1p(-p.data), -100)
+    loss = record(-(t.data * log_p + (1 - t.data) * log_q), (p, t), "binary_cross_entropy", _bce_rule)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _bce_logits_rule(g, out, args, ctx, needs):
+    # d/dx = σ(x) − t; d/dt = −x.
+    x, t = args
+    return (g * (d.sigmoid(x) - t) if needs[0] else None, -g * x if needs[1] else None)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """BCE on logits, fused and stable: max(x, 0) − x·t + log(1 + e^−|x|)."""
+    x, t = as_tensor(input), as_tensor(target)
+    _same_shape("binary_cross_entropy_with_logits", x, t)
+    z = x.data
+    loss = np.maximum(z, 0) - z * t.data + np.log1p(np.exp(-np.abs(z)))
+    return _reduce(record(loss, (x, t), "bce_with_logits", _bce_logits_rule), reduction, "binary_cross_entropy_with_logits")
+

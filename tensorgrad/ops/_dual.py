@@ -1,0 +1,93 @@
+"""Functions that accept an ndarray *or* a Tensor, so each gradient rule is written once.
+
+In a plain backward a rule sees ndarrays and these call NumPy; with
+``create_graph=True`` it sees Tensors and these call the differentiable op.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def raw(x):
+    """The ndarray behind ``x`` (a constant for masks and the like)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _dispatch(numpy_fn, method: str):
+    def fn(x):
+        return getattr(x, method)() if isinstance(x, Tensor) else numpy_fn(x)
+
+    fn.__name__ = method
+    return fn
+
+
+exp = _dispatch(np.exp, "exp")
+log = _dispatch(np.log, "log")
+sin = _dispatch(np.sin, "sin")
+cos = _dispatch(np.cos, "cos")
+
+
+def sigmoid(x):
+    return x.sigmoid() if isinstance(x, Tensor) else stable_sigmoid(x)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    # σ(x) = exp(-log(1 + e^-x)); logaddexp never overflows, so ±1000 stay finite.
+    return np.exp(-np.logaddexp(0, -x))
+
+
+def broadcast_to(x, shape: tuple):
+    return x.broadcast_to(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
+
+
+def where(cond: np.ndarray, a, b):
+    """``cond`` is a constant mask; ``a`` / ``b`` arrays, tensors or numbers."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from .elementwise import where as tensor_where
+
+        return tensor_where(cond, a, b)
+    return np.where(cond, a, b)
+
+
+def logsumexp(x, axis, keepdims: bool):
+    if isinstance(x, Tensor):
+        return x.logsumexp(axis=axis, keepdims=keepdims)
+    return stable_logsumexp(x, axis, keepdims)
+
+
+def softmax(x, axis):
+    if isinstance(x, Tensor):
+        return x.softmax(axis=axis)
+    return np.exp(x - stable_logsumexp(x, axis, True))
+
+
+def stable_logsumexp(x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    # log Σ e^x = m + log Σ e^(x - m) with m = max x: no term exceeds e^0 = 1.
+    # A row that is all -inf (or has +inf) keeps m out of the sum to avoid inf - inf.
+    if x.size == 0:
+        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def scatter_add(g, shape: tuple, index, basic: bool):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate).
+
+    ``basic`` (ints, slices, None, ...) never repeats a position, so a plain
+    assignment does; advanced indices go through ``np.add.at``.
+    """
+    if isinstance(g, Tensor):
+        from .shape import scatter_add as tensor_scatter_add
+
+        return tensor_scatter_add(g, shape, index, basic)
+    out = np.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out

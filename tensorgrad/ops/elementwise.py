@@ -1,0 +1,316 @@
+"""Elementwise ops with NumPy broadcasting: forward and gradient rule side by side.
+
+Broadcasting copies an operand along new or size-1 dimensions, so its gradient
+is the sum over those copies: every rule hands its result to :func:`unbroadcast`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor, record, scalar_constant
+from . import _dual as d
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum ``g`` down to ``shape``, undoing NumPy broadcasting.
+
+    Leading dimensions that broadcasting added are summed away; dimensions where
+    ``shape`` has 1 but ``g`` has more are summed with keepdims.
+    """
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            "(NumPy rules: align from the right; each pair of sizes must be equal or 1)"
+        ) from None
+
+
+# -- binary ops between two tensors ------------------------------------------------------
+
+
+def _add_rule(g, out, args, ctx, needs):
+    a, b = args
+    return (unbroadcast(g, a.shape) if needs[0] else None, unbroadcast(g, b.shape) if needs[1] else None)
+
+
+def _sub_rule(g, out, args, ctx, needs):
+    a, b = args
+    return (unbroadcast(g, a.shape) if needs[0] else None, unbroadcast(-g, b.shape) if needs[1] else None)
+
+
+def _mul_rule(g, out, args, ctx, needs):
+    a, b = args
+    return (
+        unbroadcast(g * b, a.shape) if needs[0] else None,
+        unbroadcast(g * a, b.shape) if needs[1] else None,
+    )
+
+
+def _div_rule(g, out, args, ctx, needs):
+    a, b = args  # d(a/b)/da = 1/b;  d(a/b)/db = -a/b² = -(a/b)/b
+    ga = g / b
+    return (
+        unbroadcast(ga, a.shape) if needs[0] else None,
+        unbroadcast(-ga * out, b.shape) if needs[1] else None,
+    )
+
+
+def _pow_rule(g, out, args, ctx, needs):
+    a, b = args  # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log a
+    ga = unbroadcast(g * b * a ** (b - 1), a.shape) if needs[0] else None
+    gb = None
+    if needs[1]:
+        # log a is undefined for a <= 0: PyTorch's convention is 0 where a == 0 and
+        # b >= 0 (the limit of a^b log a), nan where a < 0. Mask before the log.
+        base = d.raw(a)
+        positive = base > 0
+        safe_a = d.where(positive, a, 1)
+        fill = np.where((base == 0) & (d.raw(b) >= 0), 0.0, np.nan).astype(base.dtype)
+        gb = unbroadcast(d.where(positive, g * out * d.log(safe_a), g * fill), b.shape)
+    return ga, gb
+
+
+def _maximum_rule(g, out, args, ctx, needs):
+    wa = ctx  # 1 where a won, 0 where b won, 1/2 at ties (as PyTorch)
+    a, b = args
+    return (
+        unbroadcast(g * wa, a.shape) if needs[0] else None,
+        unbroadcast(g * (1 - wa), b.shape) if needs[1] else None,
+    )
+
+
+def _where_rule(g, out, args, ctx, needs):
+    a, b = args
+    cond = ctx
+    return (
+        unbroadcast(d.where(cond, g, 0), a.shape) if needs[0] else None,
+        unbroadcast(d.where(cond, 0, g), b.shape) if needs[1] else None,
+    )
+
+
+_BINARY = {
+    "+": (np.add, _add_rule),
+    "-": (np.subtract, _sub_rule),
+    "*": (np.multiply, _mul_rule),
+    "/": (np.true_divide, _div_rule),
+    "**": (np.power, _pow_rule),
+}
+
+
+def _binary(op: str, a: Tensor, b: Tensor) -> Tensor:
+    forward, rule = _BINARY[op]
+    if a.shape != b.shape:
+        _broadcast_shape(op, a, b)
+    return record(forward(a.data, b.data), (a, b), op, rule)
+
+
+# -- a tensor and a Python/NumPy scalar: the scalar is a constant, not a node -------------
+
+
+def _same_rule(g, out, args, ctx, needs):  # x + c, x - c
+    return (g,)
+
+
+def _negate_rule(g, out, args, ctx, needs):  # c - x, -x
+    return (-g,)
+
+
+def _scale_rule(g, out, args, ctx, needs):  # x * c
+    return (g * ctx,)
+
+
+def _div_const_rule(g, out, args, ctx, needs):  # x / c
+    return (g / ctx,)
+
+
+def _rdiv_rule(g, out, args, ctx, needs):  # c / x: d/dx = -c/x² = -out/x
+    return (-g * out / args[0],)
+
+
+def _pow_const_rule(g, out, args, ctx, needs):  # x ** c
+    return (g * ctx * args[0] ** (ctx - 1),)
+
+
+def _rpow_rule(g, out, args, ctx, needs):  # c ** x: d/dx = c^x log c
+    log_c = np.log(ctx) if ctx > 0 else (0.0 if ctx == 0 else np.nan)
+    return (g * out * log_c,)
+
+
+_WITH_SCALAR = {  # op -> (forward(x, c), rule, reflected forward(c, x), reflected rule)
+    "+": (np.add, _same_rule, None, _same_rule),
+    "-": (np.subtract, _same_rule, lambda c, x: c - x, _negate_rule),
+    "*": (np.multiply, _scale_rule, None, _scale_rule),
+    "/": (np.true_divide, _div_const_rule, lambda c, x: c / x, _rdiv_rule),
+    "**": (np.power, _pow_const_rule, lambda c, x: c**x, _rpow_rule),
+}
+
+
+def operator(op: str, reflected: bool = False):
+    """The method for ``self op other`` (``other op self`` when reflected)."""
+    forward, rule, rforward, rrule = _WITH_SCALAR[op]
+    if reflected:
+        rule = rrule
+
+    def method(self: Tensor, other):
+        if isinstance(other, Tensor):
+            return _binary(op, other, self) if reflected else _binary(op, self, other)
+        c = scalar_constant(other)
+        if c is not None:
+            if reflected:
+                data = rforward(c, self.data) if rforward else forward(c, self.data)
+            else:
+                data = forward(self.data, c)
+            return record(data, (self,), op, rule, c)
+        if isinstance(other, (np.ndarray, list, tuple)):
+            other = as_tensor(other)
+            return _binary(op, other, self) if reflected else _binary(op, self, other)
+        return NotImplemented
+
+    return method
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise max; at ties each side gets half the gradient (as PyTorch)."""
+    return _extremum("maximum", np.greater, a, b)
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise min; at ties each side gets half the gradient (as PyTorch)."""
+    return _extremum("minimum", np.less, a, b)
+
+
+def _pair(a, b) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors; a Python scalar takes the other side's dtype (no promotion)."""
+    if scalar_constant(a) is not None and isinstance(b, Tensor):
+        a = np.asarray(a, dtype=b.dtype)
+    if scalar_constant(b) is not None and isinstance(a, Tensor):
+        b = np.asarray(b, dtype=a.dtype)
+    return as_tensor(a), as_tensor(b)
+
+
+def _extremum(op: str, wins, a, b) -> Tensor:
+    a, b = _pair(a, b)
+    _broadcast_shape(op, a, b)
+    x, y = a.data, b.data
+    dtype = np.result_type(x, y)
+    weight = wins(x, y).astype(dtype) + (x == y).astype(dtype) * 0.5
+    return record(np.where(wins(x, y) | (x == y), x, y), (a, b), op, _maximum_rule, weight)
+
+
+def where(condition, a, b) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (broadcast), like ``np.where``.
+
+    Pitfall: the gradient of the branch *not* chosen is multiplied by 0, and
+    0 * nan = nan. ``where(x > 0, x.sqrt(), 0)`` has a nan gradient at x < 0
+    because sqrt's own rule is nan there; take the sqrt of a safe input instead:
+    ``where(x > 0, where(x > 0, x, 1).sqrt(), 0)``.
+    """
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    a, b = _pair(a, b)
+    _broadcast_shape("where", a, b)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: condition shape {cond.shape} does not broadcast with {a.shape} and {b.shape}"
+        ) from None
+    return record(np.where(cond, a.data, b.data), (a, b), "where", _where_rule, cond)
+
+
+# -- unary ops ------------------------------------------------------------------------------
+
+
+def _exp_rule(g, out, args, ctx, needs):  # exp' = exp
+    return (g * out,)
+
+
+def _log_rule(g, out, args, ctx, needs):  # log' = 1/x
+    return (g / args[0],)
+
+
+def _sqrt_rule(g, out, args, ctx, needs):  # sqrt' = 1/(2 sqrt x)
+    return (g / (2 * out),)
+
+
+def _tanh_rule(g, out, args, ctx, needs):  # tanh' = 1 - tanh²
+    return (g * (1 - out * out),)
+
+
+def _sigmoid_rule(g, out, args, ctx, needs):  # σ' = σ(1 - σ)
+    return (g * out * (1 - out),)
+
+
+def _relu_rule(g, out, args, ctx, needs):
+    return (g * (d.raw(out) > 0),)
+
+
+def _abs_rule(g, out, args, ctx, needs):  # sign(x), 0 at 0 (as PyTorch)
+    return (g * np.sign(d.raw(args[0])),)
+
+
+def _sin_rule(g, out, args, ctx, needs):
+    return (g * d.cos(args[0]),)
+
+
+def _cos_rule(g, out, args, ctx, needs):
+    return (-g * d.sin(args[0]),)
+
+
+def _clip_rule(g, out, args, ctx, needs):  # 1 inside [lo, hi], boundaries included
+    return (g * ctx,)
+
+
+def _unary(op: str, forward, rule):
+    def method(self: Tensor) -> Tensor:
+        return record(forward(self.data), (self,), op, rule)
+
+    method.__name__ = op
+    method.__doc__ = f"Elementwise {op}, differentiable."
+    return method
+
+
+def _relu_forward(x):
+    return np.maximum(x, 0)
+
+
+def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
+    """Clamp to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    data = x.data
+    inside = np.ones(data.shape, dtype=bool)
+    if min is not None:
+        inside &= data >= min
+    if max is not None:
+        inside &= data <= max
+    return record(np.clip(data, min, max), (x,), "clip", _clip_rule, inside)
+
+
+UNARY = {
+    "neg": (np.negative, _negate_rule),
+    "exp": (np.exp, _exp_rule),
+    "log": (np.log, _log_rule),
+    "sqrt": (np.sqrt, _sqrt_rule),
+    "tanh": (np.tanh, _tanh_rule),
+    "sigmoid": (d.stable_sigmoid, _sigmoid_rule),
+    "relu": (_relu_forward, _relu_rule),
+    "abs": (np.abs, _abs_rule),
+    "sin": (np.sin, _sin_rule),
+    "cos": (np.cos, _cos_rule),
+}
+
+UNARY_METHODS = {name: _unary(name, fwd, rule) for name, (fwd, rule) in UNARY.items()}

@@ -1,0 +1,172 @@
+"""Reductions over ``axis`` (an int, a negative int, a tuple or None) with ``keepdims``.
+
+The gradient of a reduction puts back the reduced axes as size 1 and broadcasts
+the output gradient over them (:func:`expand`), then weighs it: 1 for sum, 1/n
+for mean, the tie-sharing mask for max/min, the softmax for logsumexp.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, record
+from . import _dual as d
+
+
+def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints, checked against ``ndim``."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    bound = ndim if ndim else 1  # a 0-d tensor accepts axis 0 / -1, as PyTorch does
+    axes = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {a!r}")
+        if not -bound <= a < bound:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        axes.append(int(a) % bound)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def expand(g, shape: tuple, axes: tuple, keepdims: bool):
+    """The output gradient of a reduction, broadcast back to the input's ``shape``."""
+    if not keepdims:
+        g = g.reshape(_kept_shape(shape, axes))
+    return d.broadcast_to(g, shape)
+
+
+def _sum_rule(g, out, args, ctx, needs):
+    axes, keepdims = ctx
+    return (expand(g, args[0].shape, axes, keepdims),)
+
+
+def _mean_rule(g, out, args, ctx, needs):
+    axes, keepdims, n = ctx
+    return (expand(g, args[0].shape, axes, keepdims) / n,)
+
+
+def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask
+    axes, keepdims, weight = ctx
+    return (expand(g, args[0].shape, axes, keepdims) * weight,)
+
+
+def _var_rule(g, out, args, ctx, needs):  # d var / dx = 2 (x - mean) / (n - ddof)
+    axes, keepdims, dof = ctx
+    x = args[0]
+    centered = x - x.mean(axis=axes, keepdims=True)
+    return (expand(g, x.shape, axes, keepdims) * centered * (2.0 / dof),)
+
+
+def _logsumexp_rule(g, out, args, ctx, needs):  # d lse / dx = softmax(x) = exp(x - lse)
+    axes, keepdims = ctx
+    x = args[0]
+    out_kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+    return (expand(g, x.shape, axes, keepdims) * d.exp(x - out_kept),)
+
+
+def _softmax_rule(g, out, args, ctx, needs):  # J^T g = s * (g - Σ g s)
+    axis = ctx
+    return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+def _log_softmax_rule(g, out, args, ctx, needs):  # J^T g = g - softmax * Σ g
+    axis = ctx
+    return (g - d.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_axes("sum", axis, x.ndim)
+    data = np.sum(x.data, axis=axes, keepdims=keepdims)
+    return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
+
+
+def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    axes = normalize_axes("mean", axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
+        data = np.sum(x.data, axis=axes, keepdims=keepdims) / n if n else np.mean(x.data, axis=axes, keepdims=keepdims)
+    return record(np.asarray(data, dtype=_float_dtype(x)), (x,), "mean", _mean_rule, (axes, keepdims, n))
+
+
+def _float_dtype(x: Tensor) -> np.dtype:
+    return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _extremum(op: str, reduce, x: Tensor, axis, keepdims: bool) -> Tensor:
+    axes = normalize_axes(op, axis, x.ndim)
+    if x.size == 0 and (not axes or any(x.shape[a] == 0 for a in axes) or x.ndim == 0):
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} over axis {axis}")
+    kept = reduce(x.data, axis=axes, keepdims=True)
+    mask = x.data == kept
+    # Ties share the gradient equally, as NumPy-based peers and PyTorch's amax do.
+    weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(_float_dtype(x))
+    data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    return record(data, (x,), op, _weighted_rule, (axes, keepdims, weight))
+
+
+def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Largest element(s); tied maxima share the gradient equally."""
+    return _extremum("max", np.max, x, axis, keepdims)
+
+
+def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Smallest element(s); tied minima share the gradient equally."""
+    return _extremum("min", np.min, x, axis, keepdims)
+
+
+def var(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
+    axes = normalize_axes("var", axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data = np.var(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
+    return record(np.asarray(data), (x,), "var", _var_rule, (axes, keepdims, n - ddof))
+
+
+def std(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation: ``sqrt(var)``."""
+    return var(x, axis, ddof, keepdims).sqrt()
+
+
+def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """log Σ exp(x), computed stably (max subtraction): finite for inputs of ±1000."""
+    axes = normalize_axes("logsumexp", axis, x.ndim)
+    data = d.stable_logsumexp(x.data, axes, keepdims)
+    return record(np.asarray(data), (x,), "logsumexp", _logsumexp_rule, (axes, keepdims))
+
+
+def _one_axis(op: str, axis, ndim: int) -> int:
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be one int, got {axis!r}")
+    return normalize_axes(op, axis, ndim)[0] if ndim else 0
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / Σ exp(x) along ``axis``, stable for large inputs."""
+    axis = _one_axis("softmax", axis, x.ndim)
+    data = np.exp(x.data - d.stable_logsumexp(x.data, axis, True))
+    return record(data, (x,), "softmax", _softmax_rule, axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``, stable for large inputs."""
+    axis = _one_axis("log_softmax", axis, x.ndim)
+    data = x.data - d.stable_logsumexp(x.data, axis, True)
+    return record(data, (x,), "log_softmax", _log_softmax_rule, axis)
+
+
+def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Index of the largest element (an integer tensor; not differentiable)."""
+    return Tensor(np.argmax(x.data, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    """Index of the smallest element (an integer tensor; not differentiable)."""
+    return Tensor(np.argmin(x.data, axis=axis, keepdims=keepdims), dtype=np.int64)

@@ -1,0 +1,414 @@
+"""``Tensor``: an ndarray that remembers how it was made, plugged into the shared core.
+
+Every op creates its output with :func:`record`, which stores the parents, the op
+name, the op's gradient *rule* and whatever the rule needs saved (``ctx``). The
+backward pass itself is ``micrograd.autodiff`` -- the very code the scalar engine
+uses -- which calls the protocol methods below (``_vjp``, ``_receive_grad``, ...).
+
+A rule has the signature ``rule(g, out, args, ctx, needs)`` and is written once:
+in a plain backward ``g``, ``out`` and ``args`` are ndarrays; with
+``create_graph=True`` they are Tensors and the rule's own operations record a
+graph. ``needs[i]`` says whether parent ``i`` wants a gradient (None otherwise).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from micrograd import autodiff
+
+__all__ = ["Tensor", "tensor", "record", "is_tensor"]
+
+_grad_mode = autodiff._mode  # read directly: this is on every op's path
+
+
+class _Freed:
+    """Marks a node whose saved values were released by a backward pass."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<freed>"
+
+
+FREED = _Freed()
+
+
+class _Anomaly(threading.local):
+    enabled = False
+
+
+anomaly_mode = _Anomaly()
+
+
+class Tensor:
+    """An n-dimensional array with gradients. NumPy semantics, PyTorch-flavoured names.
+
+    ``data`` is the ndarray; ``grad`` is a Tensor (or None) after ``backward()``.
+    Floating arrays keep their dtype; Python numbers, lists and integer arrays
+    become float64 unless ``dtype=`` says otherwise. Only floating tensors may
+    require grad.
+    """
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_prev",
+        "_op",
+        "_rule",
+        "_ctx",
+        "_retains_grad",
+        "_origin",
+        "label",
+        "__weakref__",
+    )
+    __array_ufunc__ = None  # np_array * t and np.float64(2) * t come back to Tensor
+    __hash__ = object.__hash__  # == is elementwise, identity stays hashable
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating tensors can require grad, got dtype {self.data.dtype}"
+                " (pass float data or dtype=np.float64)"
+            )
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._prev = ()
+        self._op = ""
+        self._rule = None
+        self._ctx = None
+        self._retains_grad = False
+        self._origin = None
+        self.label = ""
+
+    # -- basic properties ---------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (inputs and parameters)."""
+        return not self._prev
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert, got shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all() on .data"
+            )
+        return bool(self.data.item())
+
+    def detach(self) -> Tensor:
+        """The same data (shared) as a new leaf that records no graph."""
+        return _leaf(self.data)
+
+    def retain_grad(self) -> Tensor:
+        """Keep this interior tensor's gradient in ``.grad`` after backward."""
+        if self._prev:
+            self._retains_grad = True
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._prev:
+            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating tensors, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extra = ""
+        if self.data.dtype != np.float64:
+            extra += f", dtype={self.data.dtype}"
+        if self._prev:
+            extra += f", op={self._op!r}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad or self._prev:
+            raise RuntimeError(
+                f"Tensor: in-place item assignment on a tensor that is part of a graph "
+                f"(shape {self.shape}, op {self._op or 'leaf'!r}) would corrupt its gradients; "
+                "assign into a copy (t.detach().numpy().copy()) or build a new tensor"
+            )
+        self.data[_index_key(index)] = value.data if isinstance(value, Tensor) else value
+
+    # -- backward ---------------------------------------------------------------------------
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` that requires grad.
+
+        ``gradient`` is required unless the tensor has one element. The graph's saved
+        values are freed afterwards unless ``retain_graph=True``; ``create_graph=True``
+        records the backward pass so the gradients can be differentiated again.
+        """
+        autodiff.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    # -- the backward core's node protocol ---------------------------------------------------
+
+    def _vjp(self, g, graph: bool):
+        ctx = self._ctx
+        if ctx is FREED:
+            raise RuntimeError(
+                f"backward through the graph a second time: the values saved by "
+                f"'{self._op}' (shape {self.shape}) were freed after the first backward. "
+                "Pass retain_graph=True to the first backward() if you need to go through "
+                "the graph again."
+            )
+        prev = self._prev
+        needs = [p.requires_grad for p in prev]
+        if graph:
+            grads = self._rule(g, self, prev, ctx, needs)
+        else:
+            grads = self._rule(g, self.data, [p.data for p in prev], ctx, needs)
+        if anomaly_mode.enabled:
+            _check_backward(self, grads)
+        return grads
+
+    def _receive_grad(self, g) -> None:
+        if self._prev and not self._retains_grad:
+            return
+        if not self._prev and not self.requires_grad:
+            return
+        if not isinstance(g, Tensor):
+            if g.dtype != self.data.dtype:
+                g = g.astype(self.data.dtype)
+            elif g.base is not None or not g.flags.writeable:
+                g = g.copy()  # a view (e.g. of a broadcast): give .grad its own memory
+            g = _leaf(g)
+        self.grad = g if self.grad is None else self.grad + g
+
+    def _free_saved(self) -> None:
+        self._ctx = FREED
+
+    def _seed(self, gradient, graph: bool):
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph (was it made "
+                "from tensors without requires_grad=True, or under no_grad?)"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: the output has shape {self.shape}; without gradient= backward "
+                    "works only for one-element outputs. Reduce it first (e.g. .sum()) or pass "
+                    "gradient= an array of that shape"
+                )
+            seed = np.ones(self.shape, self.data.dtype)
+            return _leaf(seed) if graph else seed
+        if isinstance(gradient, Tensor):
+            seed = gradient if graph else gradient.data
+        else:
+            seed = np.array(gradient, dtype=self.data.dtype)
+        if seed.shape != self.shape:
+            raise ValueError(
+                f"backward: gradient has shape {seed.shape} but the output has shape "
+                f"{self.shape}; pass a gradient of the output's shape"
+            )
+        if graph and not isinstance(seed, Tensor):
+            return _leaf(seed)
+        return seed
+
+    @staticmethod
+    def _lift(g) -> Tensor:
+        return g if isinstance(g, Tensor) else _leaf(g)
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+# ----------------------------------------------------------------------------- creation
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Array for a new tensor: floats keep their dtype; numbers, lists, ints become float64."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        arr = np.array(data, dtype=dtype)
+    else:
+        arr = np.array(data)
+        if arr.dtype.kind in "biu":
+            arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor: data must be real numbers, got dtype {arr.dtype} from {type(data).__name__}"
+        )
+    return arr
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a tensor (a copy of ``data``); see :class:`Tensor`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+_new = object.__new__
+
+
+def _leaf(data: np.ndarray) -> Tensor:
+    """A tensor around ``data`` (not copied) that records no graph."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t._prev = ()
+    t._op = ""
+    t._rule = None
+    t._ctx = None
+    t._retains_grad = False
+    t._origin = None
+    t.label = ""
+    return t
+
+
+def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> Tensor:
+    """The output of an op: a graph node if grad mode is on and a parent requires grad."""
+    out = _leaf(data)
+    if _grad_mode.enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._prev = parents
+                out._op = op
+                out._rule = rule
+                out._ctx = ctx
+                if anomaly_mode.enabled:
+                    out._origin = _user_location()
+                    _check_forward(out)
+                break
+    return out
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if a Tensor, else a constant tensor that keeps NumPy's dtype rules."""
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"expected a Tensor, an array or a number, got {type(x).__name__}")
+    return _leaf(arr)
+
+
+def scalar_constant(x: Any):
+    """A Python/NumPy real scalar as a Python number (a weak operand), else None."""
+    if type(x) is float or type(x) is int:
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        return int(x)
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    if isinstance(x, numbers.Real):
+        return float(x)
+    return None
+
+
+def _index_key(index: Any) -> Any:
+    """An index with Tensors replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+# ----------------------------------------------------------------------------- anomaly mode
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_CORE_DIR = os.path.dirname(os.path.abspath(autodiff.__file__))
+
+
+def _user_location() -> str:
+    """``file:line`` of the innermost frame outside tensorgrad and the core."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_CORE_DIR)):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def _nonfinite(a: np.ndarray) -> bool:
+    return a.dtype.kind == "f" and not np.isfinite(a).all()
+
+
+def _check_forward(out: Tensor) -> None:
+    if _nonfinite(out.data) and not any(_nonfinite(p.data) for p in out._prev):
+        raise FloatingPointError(
+            f"detect_anomaly: the forward of '{out._op}' (created at {out._origin}) produced "
+            f"nan/inf in an output of shape {out.shape} from finite inputs"
+        )
+
+
+def _check_backward(node: Tensor, grads: Sequence) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        arr = g.data if isinstance(g, Tensor) else g
+        if _nonfinite(np.asarray(arr)):
+            where = node._origin or "an unknown place (enable detect_anomaly before the forward)"
+            raise FloatingPointError(
+                f"detect_anomaly: the backward of '{node._op}' (created at {where}) produced "
+                f"nan/inf in the gradient of its input {i} (shape {np.shape(arr)})"
+            )
+
+
+# The ops are defined next to their rules in tensorgrad/ops and attached here.
+from .ops import install as _install_ops  # noqa: E402
+
+_install_ops(Tensor)
