@@ -1,0 +1,266 @@
+"""Drawing Values: DOT content, escaping through `dot`, colors, files, notebooks, errors."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import stat
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+
+import viz
+from micrograd import Value
+from micrograd.nn import MLP
+
+from .helpers import needs_dot, svg_tags, svg_texts, value_node_ids
+from .test_graph import neuron
+
+HOSTILE = [
+    'say "hi"',
+    "back\\slash\\",
+    "<b>bold</b>",
+    "a > b < c",
+    "{x|y}",
+    "a|b",
+    "port:n",
+    "a & b &amp;",
+    "line1\nline2",
+    "<script>alert(1)</script>",
+    "]]>;}\"'<>&",
+    "</td></tr></table>>",
+    "\x00ctrl\x07",
+    "π ✓ ∑",
+]
+
+
+@pytest.fixture(autouse=True)
+def _reset_format():
+    yield
+    viz.set_format("svg")
+
+
+def test_value_source_shows_labels_data_grads_and_ops():
+    o = neuron()
+    o.backward()
+    src = viz.draw(o).source
+    for text in ("<b>o</b>", "<b>x1</b>", "<b>w2</b>", "<b>b</b>"):
+        assert text in src
+    assert "data 0.7071" in src and "grad 1<" in src  # o
+    assert "data 6.881" in src  # b, 4 significant digits
+    assert "grad -1.5" in src and "grad 0.5" in src
+    assert "label=<tanh>" in src and "label=<+>" in src and "label=<*>" in src
+    assert "record" not in src  # HTML-like labels only
+    assert len(value_node_ids(src)) == 10
+    assert src.count("op [") == 5  # one small op node per interior value
+    assert "fontname=Helvetica" in src
+
+
+def test_show_data_and_grad_switches():
+    src = viz.draw(neuron(), show_data=False, show_grad=False).source
+    assert "<td>data " not in src and "<td>grad " not in src
+    assert "<b>x1</b>" in src
+
+
+def test_classic_draw_dot_calls():
+    model = MLP(2, [3, 1])
+    y = model([Value(1.0), Value(-2.0)])
+    y.backward()
+    dot = viz.draw_dot(y)
+    assert isinstance(dot, graphviz.Digraph)
+    assert "rankdir=LR" in dot.source
+    dot = viz.draw_dot(y, "png", "TB")
+    assert dot.format == "png" and "rankdir=TB" in dot.source
+    assert viz.draw_dot(y, format="svg", rankdir="LR").format == "svg"
+
+
+def test_named_value_params_are_styled_and_named():
+    w, x = Value(0.5), Value(2.0, label="x")
+    y = w * x
+    src = viz.draw(y, params={"weight": w}).source
+    assert "<b>weight</b>" in src
+    plain = viz.draw(y).source
+    assert src.count("#fff3cf") == 1 and "#fff3cf" not in plain
+    # pairs, and plain nodes (unnamed) work too
+    assert "<b>weight</b>" in viz.draw(y, params=[("weight", w)]).source
+    assert viz.draw(y, params=[w]).source.count("#fff3cf") == 1
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_are_escaped_in_the_source(label):
+    v = Value(1.0, label=label)
+    y = (v * 2.0).tanh()
+    y.label = label
+    src = viz.draw(y, params={label: v}).source
+    markup = viz.draw((Value(1.0) * 2.0).tanh()).source  # our own markup, no user text
+    assert src.count("<table") == src.count("</table>") == 3
+    assert "<script>" not in src
+    assert "\x00" not in src and "\x07" not in src
+    for part in label.replace("\x00", "?").replace("\x07", "?").split("\n"):
+        assert html.escape(part, quote=True).replace("&#x27;", "&#39;") in src
+        if any(c in part for c in '<>&"') and part not in markup:
+            assert part not in src
+    # the labels are HTML strings: a quoted DOT string would need its quotes escaped
+    assert 'label="' not in src
+
+
+@needs_dot
+def test_hostile_labels_render_through_dot_as_text():
+    nodes = []
+    for i, label in enumerate(HOSTILE):
+        nodes.append(Value(float(i), label=label) * 2.0)
+    root = nodes[0]
+    for n in nodes[1:]:
+        root = root + n
+    root.label = HOSTILE[-3]
+    svg = viz.draw(root).pipe(format="svg")
+    texts = svg_texts(svg)  # well-formed XML
+    joined = "\n".join(texts)
+    assert "script" not in svg_tags(svg)
+    for label in HOSTILE:
+        for part in label.replace("\x00", "?").replace("\x07", "?").split("\n"):
+            assert any(part in t for t in texts), (part, joined)
+
+
+@needs_dot
+def test_param_names_and_op_names_render_as_text():
+    a = Value(1.0)
+    y = Value(2.0 * a.data, (a,), '<i>"op"</i>')  # a hand-built node with a hostile op
+    svg = viz.draw(y, params={"<p&q>": a}).pipe(format="svg")
+    texts = svg_texts(svg)
+    assert "<p&q>" in texts and '<i>"op"</i>' in texts
+
+
+def _fills(source: str) -> dict[str, str]:
+    """Node id -> fill color of its HTML label."""
+    return dict(
+        re.findall(r'^\s*(n\d+) \[label=<<table[^>]*bgcolor="(#[0-9a-f]{6})"', source, re.M)
+    )
+
+
+def test_color_by_grad_distinct_fills_and_legend():
+    a, b = Value(1e-4, label="a"), Value(1e3, label="b")
+    y = a * b  # a.grad = 1e3, b.grad = 1e-4, y.grad = 1
+    y.backward()
+    src = viz.draw(y, color_by="grad").source
+    fills = _fills(src)
+    assert fills["n1"] != fills["n2"] != fills["n0"] != fills["n1"]
+    assert "cluster_legend" in src
+    assert "1e-4" in src and "1e3" in src and "log10" in src
+    with pytest.raises(ValueError, match="color_by"):
+        viz.draw(y, color_by="data")
+
+
+def test_color_by_grad_marks_zero_and_nan():
+    a, b = Value(0.0, label="a"), Value(2.0, label="b")
+    y = (a * b).relu()  # relu'(0) = 0: every gradient below the root is zero
+    y.backward()
+    src = viz.draw(y, color_by="grad").source
+    fills = _fills(src)
+    assert fills["n1"] == fills["n2"] == "#e6e6e6"
+    assert ">0</td>" in src  # the legend has a "0" entry
+    c = Value(float("nan"))
+    z = c * c  # dz/dc = 2c = nan
+    z.backward()
+    assert "nan/inf" in viz.draw(z, color_by="grad").source
+
+
+@needs_dot
+def test_render_and_save_files(tmp_path):
+    o = neuron()
+    o.backward()
+    path = viz.draw(o).render(tmp_path / "graph", format="svg")
+    assert path == str(tmp_path / "graph.svg")
+    ET.parse(path)
+    out = viz.draw(o).render(outfile=tmp_path / "g2.png")
+    assert out == str(tmp_path / "g2.png")
+    assert (tmp_path / "g2.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "g2.gv").exists()  # the source sits next to the output
+    for ext, magic in ((".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+        written = viz.save(o, tmp_path / f"n{ext}", rankdir="TB")
+        assert written == str(tmp_path / f"n{ext}")
+        assert (tmp_path / f"n{ext}").read_bytes().startswith(magic)
+    with pytest.raises(ValueError, match="format"):
+        viz.save(o, tmp_path / "n.txt")
+
+
+@needs_dot
+def test_notebook_formats():
+    o = neuron()
+    svg = viz.draw(o)._repr_mimebundle_()
+    assert list(svg) == ["image/svg+xml"] and "<svg" in svg["image/svg+xml"]
+    png = viz.draw(o, format="png")._repr_mimebundle_()
+    assert list(png) == ["image/png"] and png["image/png"].startswith(b"\x89PNG")
+    viz.set_format("png")
+    assert list(viz.draw(o)._repr_mimebundle_()) == ["image/png"]
+    assert list(viz.draw(o, format="svg")._repr_mimebundle_()) == ["image/svg+xml"]
+    with pytest.raises(ValueError):
+        viz.set_format("gif")
+
+
+@pytest.fixture
+def no_dot(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def test_missing_dot_gives_one_clear_error(no_dot, tmp_path):
+    o = neuron()
+    dot = viz.draw(o)
+    assert "digraph" in dot.source  # the source still works
+    for render in (
+        lambda: dot.pipe(),
+        lambda: dot.render(tmp_path / "x"),
+        lambda: viz.save(o, tmp_path / "x.png"),
+        lambda: viz.side_by_side(o, o).save(tmp_path / "x.html"),
+    ):
+        with pytest.raises(viz.GraphvizNotFound) as info:
+            render()
+        message = str(info.value)
+        assert "sudo apt-get install graphviz" in message
+        assert "brew install graphviz" in message
+        assert "conda install -c conda-forge graphviz" in message
+        assert isinstance(info.value, RuntimeError)
+        assert isinstance(info.value, graphviz.ExecutableNotFound)
+    assert viz.save(o, tmp_path / "x.dot") == str(tmp_path / "x.dot")
+    assert (tmp_path / "x.dot").read_text().startswith("digraph")
+    assert "brew install graphviz" in dot._repr_mimebundle_()["text/plain"]
+    assert "brew install graphviz" in viz.side_by_side(o, o)._repr_html_()
+
+
+def test_render_timeout_is_a_clear_error(tmp_path, monkeypatch):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    script = fake / "dot"
+    script.write_text(f"#!/bin/sh\nexec {shutil.which('sleep') or '/bin/sleep'} 30\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ.get("PATH", ""))
+    dot = viz.draw(neuron(), timeout=0.3)
+    with pytest.raises(viz.RenderTimeout, match="did not finish within 0.3 s"):
+        dot.pipe()
+
+
+@needs_dot
+def test_side_by_side_html_and_files(tmp_path):
+    left, right = neuron(), neuron()
+    left.backward()
+    both = viz.side_by_side(left, right, titles=("micro<grad>", "tensor&grad"), rankdir="TB")
+    page = both._repr_html_()
+    assert page.count("<svg") == 2
+    assert "micro&lt;grad&gt;" in page and "tensor&amp;grad" in page
+    assert "display:flex" in page
+    html_path = both.save(tmp_path / "both.html")
+    assert open(html_path, encoding="utf-8").read().count("<svg") == 2
+    svg_path = both.save(tmp_path / "both.svg")
+    root = ET.parse(svg_path).getroot()
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "micro<grad>" in titles and "tensor&grad" in titles
+    src = both.combined().source
+    assert "subgraph cluster_a" in src and "subgraph cluster_b" in src
+    assert len(re.findall(r"^\s*a_n\d+ \[", src, re.M)) == 10
+    assert len(re.findall(r"^\s*b_n\d+ \[", src, re.M)) == 10
+    assert both.save(tmp_path / "both.dot").endswith("both.dot")

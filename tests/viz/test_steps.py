@@ -1,0 +1,141 @@
+"""backward_steps: the core's order, the engine's own gradients, text, HTML and frames."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+import viz
+from micrograd import Value
+from micrograd.autodiff import topological_order
+from viz.steps import rule_text
+
+from .helpers import needs_dot
+from .test_graph import neuron
+
+VALUE_OPS = ["+", "-", "*", "/", "**", "neg", "abs", "relu", "tanh", "sigmoid", "exp", "log",
+             "sqrt", "sin", "cos"]  # fmt: skip
+
+
+def every_op():
+    """An expression with every Value op (node and constant forms), reuse and a diamond."""
+    a, b, c = Value(0.7, label="a"), Value(-1.3, label="b"), Value(2.1, label="c")
+    s = a * a + b  # a used twice in one op
+    t = (s - c) / (c**0.5) + 3.0 - b * 2.0
+    u = (-t).abs().relu() + t.tanh() + s.sigmoid() + (a / 4.0).exp()
+    v = c.log() + c.sqrt() + b.sin() * a.cos() + a**b + 2.0**a + 1.0 / c - (5.0 - a) + c**2
+    return (u * v + s * t) / 3.0  # s and t reached along several paths
+
+
+def test_steps_match_the_engines_gradients():
+    root = every_op()
+    nodes = topological_order([root])
+    steps = viz.backward_steps(root)
+    assert all(n.grad == 0.0 for n in nodes)  # nothing written to .grad
+    assert len(steps) == len(nodes)  # one step per node
+    assert sorted(s.number for s in steps) == list(range(len(nodes)))
+    root.backward()
+    for node in nodes:
+        assert math.isclose(steps.gradient(node), node.grad, rel_tol=1e-12, abs_tol=1e-15)
+    for s in steps:
+        assert s.grad == steps.gradient(s.node)
+
+
+def test_each_node_gets_the_sum_of_what_its_consumers_add():
+    root = every_op()
+    steps = viz.backward_steps(root)
+    received: dict[int, float] = {0: 1.0}
+    for s in steps:
+        assert math.isclose(s.grad, received[s.number], rel_tol=1e-15, abs_tol=0.0)
+        for c in s.contributions:
+            received[c.number] = received.get(c.number, 0.0) + c.grad
+
+
+def test_order_is_reverse_topological_as_the_core_runs_it():
+    root = every_op()
+    steps = viz.backward_steps(root)
+    position = {id(s.node): s.index for s in steps}
+    assert steps[0].node is root and steps[0].grad == 1.0
+    for s in steps:
+        for p in s.node._prev:  # every consumer runs before its parents
+            assert position[id(p)] > s.index
+
+
+def test_a_times_a_adds_twice():
+    a = Value(3.0, label="a")
+    y = a * a
+    steps = viz.backward_steps(y)
+    assert [c.number for c in steps[0].contributions] == [1, 1]
+    assert [c.grad for c in steps[0].contributions] == [3.0, 3.0]
+    assert steps.gradient(a) == 6.0
+
+
+def test_every_value_op_has_a_rule_in_words():
+    ops_seen = {s.op for s in viz.backward_steps(every_op())}
+    assert set(VALUE_OPS) <= ops_seen
+    for op in VALUE_OPS:
+        for n in (1, 2):
+            assert "local rule of" not in rule_text(op, n), op
+    assert rule_text("tanh", 1) == "d tanh(u)/du = 1 − tanh(u)²"
+    assert rule_text("*", 2) == "d(a·b)/da = b, d(a·b)/db = a"
+    assert "local rule of 'frobnicate'" in rule_text("frobnicate", 1, tensor=True)
+    assert "G@Bᵀ" in rule_text("matmul", 2, tensor=True)
+
+
+def test_text_table():
+    steps = viz.backward_steps(neuron())
+    text = str(steps)
+    lines = text.splitlines()
+    assert lines[0].split() == ["step", "node", "op", "local", "derivative", "grad", "adds",
+                                "to", "parents"]  # fmt: skip
+    assert "d tanh(u)/du = 1 − tanh(u)²" in text
+    assert re.search(r"^\s*1\s+#0 o\s+tanh\s.*\s1\s+#1 n \+= 0\.5$", text, re.M)
+    assert "#6 x1 += -1.5" in text and "#7 w1 += 1" in text
+    assert repr(steps).startswith("<BackwardSteps: 10 steps>")
+
+
+def test_html_table_escapes_labels():
+    x = Value(2.0, label="<script>x</script>")
+    steps = viz.backward_steps(x * x)
+    page = steps.table_html()
+    assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_frames_fill_in_gradients_and_highlight_the_current_node():
+    o = neuron()
+    steps = viz.backward_steps(o)
+    first, last = steps.draw(0).source, steps.draw(-1).source
+    assert first.count("grad ?") == 8 and "grad ?" not in last
+    assert "grad 0.5 (so far)" in first  # n got its share but is not final yet
+    assert "step 1/10" in first and "label=<+0.5>" in first
+    assert 'n0op [label=<tanh> color="#e6550d"' in first
+    assert len(steps.frames()) == len(steps)
+    with pytest.raises(IndexError):
+        steps.draw(10)
+    assert all(n.grad == 0.0 for n in topological_order([o]))
+
+
+@needs_dot
+def test_notebook_html_steps_through_frames():
+    steps = viz.backward_steps(neuron())
+    page = steps._repr_html_()
+    assert page.count("<svg") == len(steps)
+    assert "viz-prev" in page and "viz-next" in page and "<script>" in page
+    assert page.count('class="viz-frame"') == len(steps)
+
+
+def test_order_is_exactly_the_cores(monkeypatch):
+    root = every_op()
+    steps = viz.backward_steps(root)
+    ran = []
+    vjp = Value._vjp
+
+    def spy(self, g, graph):
+        ran.append(self)
+        return vjp(self, g, graph)
+
+    monkeypatch.setattr(Value, "_vjp", spy)
+    root.backward()
+    assert [id(n) for n in ran] == [id(s.node) for s in steps if s.node._prev]

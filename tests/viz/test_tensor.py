@@ -1,0 +1,178 @@
+"""Drawing tensor graphs: a fake node with tensorgrad's protocol, then real tensorgrad."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+import viz
+from micrograd import Value
+from micrograd.autodiff import topological_order
+from viz.graph import fmt
+
+from .helpers import FakeGrad, FakeTensor, needs_dot, svg_texts
+from .test_graph import neuron
+
+
+def _node_line(source: str, number: int) -> str:
+    return re.search(rf"^\s*n{number} \[.*$", source, re.M).group(0)
+
+
+# ----------------------------------------------------------------------------- fake tensors
+
+
+def test_fake_tensor_shape_dtype_values_summary_and_grad():
+    small = FakeTensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.5]], dtype=np.float32), True)
+    big = FakeTensor(np.arange(12.0).reshape(3, 4))
+    y = (small.sum() + big.sum()).sum()
+    big.grad = FakeGrad(np.full((3, 4), 2.0))
+    src = viz.draw(y).source
+    view = viz.graph.walk(y)
+    s, b = view.number(small), view.number(big)
+    small_line, big_line = _node_line(src, s), _node_line(src, b)
+    assert "(2, 3) float32" in small_line
+    assert "[[1, 2, 3]," in small_line and "6.5]]" in small_line
+    assert "(3, 4) float64" in big_line
+    assert f"mean {fmt(5.5)}  std {fmt(np.arange(12.0).std())}" in big_line
+    assert f"grad (3, 4) norm {fmt(np.linalg.norm(np.full((3, 4), 2.0)))}" in big_line
+    assert "grad" not in small_line  # .grad is None: no grad row
+    assert "#fff3cf" in small_line and "#fff3cf" not in big_line  # requires_grad leaf
+    assert "label=<sum>" in src and "label=<+>" in src
+
+
+def test_fake_tensor_params_are_matched_by_identity():
+    w1 = FakeTensor(np.ones(3), True)
+    w2 = FakeTensor(np.ones(3), True)  # equal data, a different tensor
+    y = (w1 * w2).sum()
+    for params in (
+        {"layers.0.weight": w1},
+        [("layers.0.weight", w1)],
+        iter([("layers.0.weight", w1)]),
+    ):
+        src = viz.draw(y, params=params).source
+        view = viz.graph.walk(y)
+        assert "<b>layers.0.weight</b>" in _node_line(src, view.number(w1))
+        assert "layers.0.weight" not in _node_line(src, view.number(w2))
+    src = viz.draw(y, params={'<evil> & "name"': w1}).source
+    assert "&lt;evil&gt; &amp; &quot;name&quot;" in src
+    with pytest.raises(TypeError, match="params"):
+        viz.draw(y, params=[1, 2])
+
+
+def test_fake_tensor_color_by_grad():
+    a, b = FakeTensor(np.ones(2), True), FakeTensor(np.ones(2), True)
+    y = (a * b).sum()
+    a.grad, b.grad = FakeGrad([1e-6, 0.0]), FakeGrad([300.0, 400.0])
+    src = viz.draw(y, color_by="grad").source
+    view = viz.graph.walk(y)
+    fill = {n: re.search(r'bgcolor="(#\w+)"', _node_line(src, n)).group(1) for n in range(4)}
+    assert fill[view.number(a)] != fill[view.number(b)]
+    assert fill[0] == "#ffffff"  # no grad: neutral
+    assert "1e-6" in src and "1e3" in src
+
+
+def test_fake_tensor_backward_steps():
+    a = FakeTensor(np.array([1.0, 2.0]), True)
+    b = FakeTensor(np.array([3.0, -1.0]), True)
+    y = (a * b + a).sum()
+    steps = viz.backward_steps(y)
+    np.testing.assert_array_equal(steps.gradient(a), b.data + 1)
+    np.testing.assert_array_equal(steps.gradient(b), a.data)
+    assert a.grad is None and b.grad is None
+    assert "(elementwise; summed over broadcast axes)" in str(steps)
+    assert "broadcast back" in str(steps)
+
+
+# ----------------------------------------------------------------------------- real tensorgrad
+
+
+def tensor_model(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = tg.tensor(rng.normal(size=(4, 3)))
+    x.label = "x"
+    w = tg.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    b = tg.tensor(rng.normal(size=(2,)), requires_grad=True)
+    h = (x @ w + b).tanh()
+    loss = h.sum()
+    loss.label = "loss"
+    return loss, x, w, b, h
+
+
+def test_real_tensor_source():
+    loss, x, w, b, h = tensor_model()
+    params = {"layer.weight": w, "layer.bias": b}
+    before = viz.draw(loss, params=params).source
+    assert "grad" not in _node_line(before, viz.graph.walk(loss).number(w))
+    loss.backward()
+    src = viz.draw(loss, params=params).source
+    for text in ("label=<matmul>", "label=<+>", "label=<tanh>", "label=<sum>", "<b>loss</b>",
+                 "<b>x</b>", "<b>layer.weight</b>", "<b>layer.bias</b>", "(4, 3) float64",
+                 "(3, 2) float64", "() float64"):  # fmt: skip
+        assert text in src, text
+    view = viz.graph.walk(loss)
+    w_line = _node_line(src, view.number(w))
+    assert f"grad (3, 2) norm {fmt(np.linalg.norm(w.grad.data))}" in w_line
+    assert "#fff3cf" in w_line
+    assert "#fff3cf" not in _node_line(src, view.number(x))  # an input, not a parameter
+    assert viz.draw(loss, params=params).source == src  # deterministic
+    assert tensor_model()[0] is not loss
+    assert viz.draw(tensor_model()[0]).source == viz.draw(tensor_model()[0]).source
+
+
+def test_real_tensor_named_parameters_of_a_module():
+    model = tg.nn.Linear(3, 2, rng=0)
+    x = tg.tensor(np.ones((5, 3), dtype=np.float32))
+    loss = model(x).relu().mean()
+    src = viz.draw(loss, params=model.named_parameters()).source
+    names = [n for n, _ in model.named_parameters()]
+    assert names and all(f"<b>{n}</b>" in src for n in names)
+
+
+def test_real_tensor_backward_steps_match_backward():
+    loss, x, w, b, h = tensor_model()
+    h.retain_grad()
+    steps = viz.backward_steps(loss)
+    assert w.grad is None and b.grad is None  # untouched
+    assert len(steps) == len(topological_order([loss]))
+    loss.backward()
+    for t in (w, b, h):
+        np.testing.assert_allclose(steps.gradient(t), t.grad.data, rtol=1e-12, atol=0)
+    assert steps.gradient(x) is None  # x needs no gradient
+    text = str(steps)
+    assert "d(A@B)/dA = G@Bᵀ" in text and "d tanh(u)/du" in text
+    assert "x: nothing (needs no gradient)" in text
+    # backward freed the graph: the steps say what to do; drawing still works
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        viz.backward_steps(loss)
+    assert "matmul" in viz.draw(loss).source
+
+
+def test_real_tensor_steps_after_retain_graph():
+    loss, x, w, b, h = tensor_model(1)
+    loss.backward(retain_graph=True)
+    steps = viz.backward_steps(loss)
+    np.testing.assert_allclose(steps.gradient(w), w.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(steps.gradient(b), b.grad.data, rtol=1e-12)
+    frame = steps.draw(2).source
+    assert "grad ?" in frame and "#e6550d" in frame
+
+
+@needs_dot
+def test_real_tensor_renders_and_sits_next_to_micrograd():
+    loss, x, w, b, h = tensor_model()
+    loss.backward()
+    svg = viz.draw(loss, params={"w<1>": w}, color_by="grad").pipe(format="svg")
+    texts = svg_texts(svg)
+    assert "w<1>" in texts
+    both = viz.side_by_side(neuron(), loss)
+    page = both._repr_html_()
+    assert page.count("<svg") == 2 and "micrograd" in page and "tensorgrad" in page
+
+
+def test_values_and_tensors_are_told_apart_by_their_data():
+    v = Value(1.0)
+    t = tg.tensor([1.0], requires_grad=True)
+    assert not viz.graph.is_tensor(v) and viz.graph.is_tensor(t)

@@ -1,0 +1,254 @@
+"""Walking a computation graph and describing its nodes; no graphviz in here.
+
+Everything goes through the backward core's node protocol: ``node._prev`` (the
+parents, one slot per argument, so ``a * a`` has two) and ``node._op`` ("" for a
+leaf). A node is a tensor when its ``.data`` is a NumPy array (so ``viz`` never
+imports ``tensorgrad``), otherwise a scalar ``Value``.
+
+Walks use an explicit queue or stack, never recursion: a chain of a million nodes
+is fine under Python's default recursion limit. Node numbers come from a
+breadth-first walk from the root in ``_prev`` order, so the same graph always
+gets the same numbers (never ``id()``), and the ``max_nodes`` nearest the root
+are the ones kept when a graph is too big to draw.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+import re
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "GraphView",
+    "walk",
+    "param_names",
+    "is_tensor",
+    "fmt",
+    "escape",
+    "grad_array",
+    "grad_magnitude",
+    "describe_grad",
+]
+
+MAX_LABEL = 40  # characters of user text shown per label; longer text is cut with "…"
+
+
+# ----------------------------------------------------------------------------- walking
+
+
+@dataclass
+class GraphView:
+    """The part of a graph to draw: ``nodes[i]`` is node number ``i`` (0 is the root).
+
+    ``edges`` holds ``(parent_number, child_number, slot)`` once per parent slot, child
+    by child in number order. ``cut`` lists the children with a parent slot pointing
+    outside the kept nodes; ``hidden`` counts the nodes left out.
+    """
+
+    nodes: list
+    edges: list[tuple[int, int, int]]
+    cut: list[int] = field(default_factory=list)
+    hidden: int = 0
+    _index: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def number(self, node: Any) -> int | None:
+        """The number of ``node`` in this view, or None when it is not drawn."""
+        return self._index.get(id(node))
+
+
+def check_node(root: Any, who: str = "viz.draw") -> None:
+    """Raise TypeError unless ``root`` speaks the node protocol."""
+    if not (hasattr(root, "_prev") and hasattr(root, "_op")):
+        raise TypeError(
+            f"{who}: expected a micrograd Value or a tensorgrad Tensor (a node with _prev "
+            f"and _op), got {type(root).__name__}"
+        )
+
+
+def walk(root: Any, max_nodes: int | None = None) -> GraphView:
+    """Number the nodes reachable from ``root`` breadth-first, keeping at most ``max_nodes``.
+
+    The nodes beyond the limit are only counted (one more iterative walk with a set of
+    ids), so a huge graph is summarized quickly.
+    """
+    check_node(root)
+    if max_nodes is not None and (
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1
+    ):
+        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    limit = math.inf if max_nodes is None else int(max_nodes)
+    index: dict[int, int] = {id(root): 0}
+    nodes = [root]
+    prevs: list[tuple] = []
+    frontier: list = []  # parents of kept nodes that did not fit
+    i = 0
+    while i < len(nodes):
+        parents = tuple(nodes[i]._prev)
+        prevs.append(parents)
+        i += 1
+        for p in parents:
+            if id(p) not in index:
+                if len(nodes) < limit:
+                    index[id(p)] = len(nodes)
+                    nodes.append(p)
+                else:
+                    frontier.append(p)
+
+    edges: list[tuple[int, int, int]] = []
+    cut: list[int] = []
+    for child, parents in enumerate(prevs):
+        is_cut = False
+        for slot, p in enumerate(parents):
+            j = index.get(id(p))
+            if j is None:
+                is_cut = True
+            else:
+                edges.append((j, child, slot))
+        if is_cut:
+            cut.append(child)
+
+    hidden = 0
+    if frontier:
+        seen = set(index)
+        stack = []
+        for p in frontier:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+        while stack:
+            for p in stack.pop()._prev:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+        hidden = len(seen) - len(nodes)
+    return GraphView(nodes, edges, cut, hidden, index)
+
+
+def param_names(params: Any) -> dict[int, str]:
+    """``{id(node): name}`` from a dict, (name, node) pairs, or plain nodes (named "")."""
+    if params is None:
+        return {}
+    items: Iterable = params.items() if isinstance(params, dict) else params
+    names: dict[int, str] = {}
+    for item in items:
+        if hasattr(item, "_prev"):
+            name, node = "", item
+        else:
+            try:
+                name, node = item
+            except (TypeError, ValueError):
+                raise TypeError(
+                    "params must be a dict name -> node, (name, node) pairs such as "
+                    f"model.named_parameters(), or nodes; got an item {type(item).__name__}"
+                ) from None
+        names.setdefault(id(node), str(name))
+    return names
+
+
+# ----------------------------------------------------------------------------- node facts
+
+
+def is_tensor(node: Any) -> bool:
+    """True for a tensor node (its ``.data`` is an ndarray), False for a scalar Value."""
+    return isinstance(getattr(node, "data", None), np.ndarray)
+
+
+def is_param(node: Any, names: dict[int, str]) -> bool:
+    """A leaf that training updates: named in ``params``, or a tensor with requires_grad."""
+    if id(node) in names:
+        return True
+    return is_tensor(node) and not node._prev and bool(getattr(node, "requires_grad", False))
+
+
+def grad_array(g: Any) -> Any:
+    """The raw gradient: a Tensor's ndarray, a float, or None."""
+    if g is None:
+        return None
+    data = getattr(g, "data", g)
+    if isinstance(data, np.ndarray):
+        return data
+    try:
+        return float(data)
+    except (TypeError, ValueError):
+        return np.asarray(data)
+
+
+def grad_magnitude(g: Any) -> float | None:
+    """|g| for a number, the 2-norm for an array; None when there is no gradient."""
+    g = grad_array(g)
+    if g is None:
+        return None
+    if isinstance(g, np.ndarray):
+        with np.errstate(all="ignore"):
+            return float(np.linalg.norm(g.astype(np.float64, copy=False).ravel()))
+    return abs(g)
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def fmt(x: Any) -> str:
+    """A number with 4 significant digits ("-0" shown as "0")."""
+    x = float(x)
+    if x == 0:
+        x = 0.0
+    return f"{x:.4g}"
+
+
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def escape(text: Any, max_len: int = MAX_LABEL) -> str:
+    """User text made safe inside an HTML-like DOT label: cut short, escaped, newlines kept.
+
+    Control characters (invalid in the SVG's XML) become "?"; ``&<>"'`` become
+    entities, so quotes, backslashes, braces, bars and ``<script>`` stay plain text.
+    """
+    text = str(text)
+    if len(text) > max_len:
+        text = text[: max_len - 1] + "…"
+    text = _BAD_CHARS.sub("?", text.replace("\r\n", "\n").replace("\t", " "))
+    text = html.escape(text, quote=True).replace("&#x27;", "&#39;")
+    return text.replace("\n", '<br align="center"/>')
+
+
+def shape_text(shape: tuple) -> str:
+    """``(2, 3)`` as "(2, 3)", ``()`` as "()" and ``(4,)`` as "(4,)"."""
+    return str(tuple(int(s) for s in shape))
+
+
+def array_summary(a: np.ndarray) -> str:
+    """A few values (≤ 6 elements) or "mean … std …" for a bigger array."""
+    if a.size == 0:
+        return "empty"
+    if a.size <= 6:
+        if a.dtype.kind in "fc":
+            return np.array2string(
+                a, separator=", ", formatter={"float_kind": fmt}, max_line_width=60
+            )
+        return np.array2string(a, separator=", ", max_line_width=60)
+    if a.dtype.kind not in "biuf":
+        return f"{a.size} elements"
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        flat = a.astype(np.float64, copy=False)
+        return f"mean {fmt(flat.mean())}  std {fmt(flat.std())}"
+
+
+def describe_grad(g: Any) -> str:
+    """A gradient in a few characters: "0.5" or "(2, 3) norm 1.234"."""
+    g = grad_array(g)
+    if g is None:
+        return "none"
+    if isinstance(g, np.ndarray):
+        if g.ndim == 0:
+            return fmt(g)
+        return f"{shape_text(g.shape)} norm {fmt(grad_magnitude(g))}"
+    return fmt(g)

@@ -1,0 +1,373 @@
+"""The chain rule step by step: ``backward_steps(root)``.
+
+The steps follow the backward core's own schedule (reverse topological order, the
+same ready-stack as ``micrograd.autodiff``): each node is processed once all of its
+consumers have passed their gradient down. A step shows the node, its op, the local
+derivative rule in words, the gradient that arrived, and what the node's rule (the
+engine's own ``_vjp``) adds to each parent. Nothing is written to any ``.grad``.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from micrograd.autodiff import set_grad_enabled
+
+from .draw import Drawing, Overlay, RenderError, _draw
+from .graph import describe_grad, escape, fmt, grad_array, is_tensor, param_names, walk
+
+__all__ = ["Step", "Contribution", "BackwardSteps", "backward_steps", "rule_text"]
+
+MAX_FRAMES = 40  # a notebook shows the step-through drawings up to this many steps
+
+# ----------------------------------------------------------------------------- the rules in words
+
+_UNARY = {
+    "neg": "d(−u)/du = −1",
+    "abs": "d|u|/du = sign(u)",
+    "relu": "d relu(u)/du = 1 if u > 0 else 0",
+    "tanh": "d tanh(u)/du = 1 − tanh(u)²",
+    "sigmoid": "d σ(u)/du = σ(u)·(1 − σ(u))",
+    "exp": "d exp(u)/du = exp(u)",
+    "log": "d ln(u)/du = 1/u",
+    "sqrt": "d √u/du = 1/(2√u)",
+    "sin": "d sin(u)/du = cos(u)",
+    "cos": "d cos(u)/du = −sin(u)",
+}
+
+# op -> (rule with two node operands, rule with one node and a constant c)
+_BINARY = {
+    "+": ("d(a+b)/da = 1, d(a+b)/db = 1", "d(u+c)/du = 1"),
+    "-": ("d(a−b)/da = 1, d(a−b)/db = −1", "d(u−c)/du = 1, d(c−u)/du = −1"),
+    "*": ("d(a·b)/da = b, d(a·b)/db = a", "d(c·u)/du = c"),
+    "/": ("d(a/b)/da = 1/b, d(a/b)/db = −a/b²", "d(u/c)/du = 1/c, d(c/u)/du = −c/u²"),
+    "**": ("d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a", "d(uᶜ)/du = c·uᶜ⁻¹, d(cᵘ)/du = cᵘ·ln c"),
+}
+
+# Tensor ops, by name (tensorgrad's elementwise ops share the scalar names above).
+_TENSOR = {
+    "matmul": "d(A@B)/dA = G@Bᵀ, d(A@B)/dB = Aᵀ@G (summed over broadcast batch axes)",
+    "sum": "d sum(u)/du = 1: the gradient is broadcast back to u's shape",
+    "mean": "d mean(u)/du = 1/n: the gradient / n, broadcast back to u's shape",
+    "max": "1 at the maximum (shared equally among ties), 0 elsewhere",
+    "min": "1 at the minimum (shared equally among ties), 0 elsewhere",
+    "var": "d var(u)/du = 2(u − mean(u))/n",
+    "logsumexp": "d logsumexp(u)/du = softmax(u)",
+    "softmax": "d softmax(u): s ⊙ (g − Σ g⊙s)",
+    "log_softmax": "d log_softmax(u): g − softmax(u)·Σ g",
+    "reshape": "the gradient reshaped back to u's shape",
+    "flatten": "the gradient reshaped back to u's shape",
+    "squeeze": "the gradient reshaped back to u's shape",
+    "unsqueeze": "the gradient reshaped back to u's shape",
+    "transpose": "the gradient transposed back (the inverse permutation)",
+    "permute": "the gradient transposed back (the inverse permutation)",
+    "swapaxes": "the gradient with the two axes swapped back",
+    "broadcast_to": "the gradient summed over the broadcast axes",
+    "getitem": "the gradient scattered back into zeros of u's shape (np.add.at)",
+    "index": "the gradient scattered back into zeros of u's shape (np.add.at)",
+    "scatter_add": "the gradient gathered back at the scattered positions",
+    "astype": "the gradient cast back to u's dtype",
+    "concatenate": "the gradient split back into the pieces",
+    "stack": "the gradient split back into the pieces",
+    "maximum": "to the larger operand (ties shared equally)",
+    "minimum": "to the smaller operand (ties shared equally)",
+    "where": "to a where the condition holds, to b elsewhere",
+    "clip": "d clip(u)/du = 1 inside [lo, hi], 0 outside",
+    "cross_entropy": "softmax(logits) − one_hot(labels), averaged over the batch",
+    "mse_loss": "2(pred − target)/n",
+}
+_TENSOR["@"] = _TENSOR["matmul"]
+
+
+def rule_text(op: str, n_parents: int, tensor: bool = False) -> str:
+    """The local derivative of ``op`` in words (a leaf: its gradient goes into .grad)."""
+    if not n_parents:
+        return "leaf: its gradient is added into .grad"
+    if op == "+" and n_parents > 2:
+        text = "d(a₁+…+aₙ)/daᵢ = 1"
+    elif op in _BINARY:
+        text = _BINARY[op][0 if n_parents == 2 else 1]
+    elif op in _UNARY:
+        text = _UNARY[op]
+    elif tensor and op in _TENSOR:
+        return _TENSOR[op]
+    else:
+        return f"the local rule of {op!r} (its vector-Jacobian product)"
+    if tensor:
+        text += " (elementwise; summed over broadcast axes)" if op in _BINARY else " (elementwise)"
+    return text
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one step adds to one parent slot (``grad`` None: nothing flows there)."""
+
+    slot: int
+    number: int
+    name: str
+    grad: Any
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass: its gradient and what its rule passes on."""
+
+    index: int  # position in the backward order (0 is the root)
+    number: int  # the node's number, as in viz.draw (0 is the root)
+    name: str  # "#3 x1": number and label (or parameter name)
+    op: str  # "" for a leaf
+    rule: str  # the local derivative in words
+    grad: Any  # the node's full gradient (float or ndarray; None: none reached it)
+    contributions: tuple[Contribution, ...]
+    node: Any = field(repr=False, compare=False)
+
+
+def _one_line(text: str, limit: int = 24) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _grad_text(g: Any) -> str:
+    """A gradient for the table: the number, a short array, or shape and norm."""
+    g = grad_array(g)
+    if g is None:
+        return "none"
+    if isinstance(g, np.ndarray) and g.ndim == 0:
+        return fmt(g)
+    if isinstance(g, np.ndarray) and 0 < g.size <= 4:
+        return "[" + ", ".join(fmt(x) for x in g.ravel()) + "]"
+    return describe_grad(g)
+
+
+def _add_text(c: Contribution) -> str:
+    if c.grad is None:
+        return f"{c.name}: nothing (needs no gradient)"
+    return f"{c.name} += {_grad_text(c.grad)}"
+
+
+class BackwardSteps(list):
+    """The steps of a backward pass (a list of :class:`Step`), printable and drawable.
+
+    ``print(steps)`` gives a text table, a notebook shows an HTML table and the
+    drawings; ``steps.draw(i)`` is the graph after step ``i`` (known gradients
+    filled in, the current node and its edges highlighted); ``steps.frames()`` all of
+    them; ``steps.gradient(node)`` the node's full gradient.
+    """
+
+    def __init__(
+        self, steps: list[Step], root: Any, params: Any, gradients: dict[int, Any]
+    ) -> None:
+        super().__init__(steps)
+        self.root = root
+        self.params = params
+        self._gradients = gradients
+
+    def gradient(self, node: Any) -> Any:
+        """d(root)/d(node) as this pass computed it (float or ndarray; None if none)."""
+        return self._gradients.get(id(node))
+
+    def rows(self) -> Iterator[tuple[str, str, str, str, str, str]]:
+        """(step, node, op, rule, grad, adds) per table line; extra parents get extra lines."""
+        for s in self:
+            adds = [_add_text(c) for c in s.contributions]
+            adds = adds or ["—"]
+            op = _one_line(s.op, 12) or "leaf"
+            yield (str(s.index + 1), s.name, op, s.rule, _grad_text(s.grad), adds[0])
+            for more in adds[1:]:
+                yield ("", "", "", "", "", more)
+
+    def __str__(self) -> str:
+        head = ("step", "node", "op", "local derivative", "grad", "adds to parents")
+        rows = list(self.rows())
+        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip(),
+            "  ".join("-" * w for w in widths),
+        ]
+        for r in rows:
+            cells = [r[0].rjust(widths[0])] + [c.ljust(w) for c, w in zip(r[1:], widths[1:])]
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<BackwardSteps: {len(self)} steps>\n{self}"
+
+    def table_html(self) -> str:
+        """The steps as an HTML table (all text escaped)."""
+        style = "padding:2px 8px;text-align:left;vertical-align:top"
+        head = "".join(
+            f'<th style="{style}">{h}</th>'
+            for h in ("step", "node", "op", "local derivative", "grad", "adds to parents")
+        )
+        body = []
+        for s in self:
+            adds = "<br>".join(html.escape(_add_text(c)) for c in s.contributions)
+            cells = (str(s.index + 1), s.name, s.op or "leaf", s.rule, _grad_text(s.grad))
+            tds = "".join(f'<td style="{style}">{html.escape(c)}</td>' for c in cells)
+            body.append(f'<tr>{tds}<td style="{style}">{adds or "—"}</td></tr>')
+        return (
+            '<table style="border-collapse:collapse;font:13px Helvetica,Arial,sans-serif">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def draw(self, i: int, **draw_kwargs: Any) -> Drawing:
+        """The graph after step ``i``: known gradients filled in, step ``i`` highlighted."""
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"step {i} out of range: there are {len(self)} steps")
+        i %= len(self)
+        known: dict[int, Any] = {}
+        partial: dict[int, Any] = {}
+        for s in self[: i + 1]:
+            known[s.number] = s.grad
+            partial.pop(s.number, None)
+            for c in s.contributions:
+                if c.grad is not None:
+                    old = partial.get(c.number)
+                    partial[c.number] = c.grad if old is None else old + c.grad
+        step = self[i]
+        overlay = Overlay(
+            grads={**partial, **known},
+            partial=set(partial),
+            current=step.number,
+            edge_labels={
+                (step.number, c.slot): escape("+" + _grad_text(c.grad), 60)
+                for c in step.contributions
+                if c.grad is not None
+            },
+            title=escape(
+                f"step {i + 1}/{len(self)}: {step.name} ({step.op or 'leaf'}): {step.rule}", 200
+            ),
+        )
+        draw_kwargs.setdefault("params", self.params)
+        return _draw(self.root, show_ids=True, overlay=overlay, **draw_kwargs)
+
+    def frames(self, **draw_kwargs: Any) -> list[Drawing]:
+        """One drawing per step (see :meth:`draw`)."""
+        return [self.draw(i, **draw_kwargs) for i in range(len(self))]
+
+    def _repr_html_(self) -> str:
+        table = self.table_html()
+        if not self or len(self) > MAX_FRAMES:
+            note = "<p>(call <code>steps.draw(i)</code> to see step i)</p>" if self else ""
+            return table + note
+        try:
+            svgs = [frame.svg() for frame in self.frames()]
+        except RenderError as err:
+            return table + f"<pre>{html.escape(str(err))}</pre>"
+        return table + _stepper_html(svgs)
+
+
+_counter = itertools.count()
+
+
+def _stepper_html(svgs: list[str]) -> str:
+    """Frames with prev/next buttons in plain JavaScript; without JS all frames show, stacked."""
+    uid = f"viz-steps-{next(_counter)}"
+    frames = "".join(f'<div class="viz-frame" style="margin:8px 0">{svg}</div>' for svg in svgs)
+    button = "font:13px Helvetica,Arial,sans-serif;padding:2px 10px;margin-right:6px"
+    script = (
+        "(function(){var r=document.getElementById('__ID__');if(!r)return;"
+        "var f=r.querySelectorAll('.viz-frame'),c=r.querySelector('.viz-controls'),"
+        "p=r.querySelector('.viz-pos'),i=0;"
+        "function show(k){i=Math.max(0,Math.min(f.length-1,k));"
+        "for(var j=0;j<f.length;j++){f[j].style.display=(j===i)?'':'none';}"
+        "p.textContent='step '+(i+1)+' / '+f.length;}"
+        "r.querySelector('.viz-prev').onclick=function(){show(i-1);};"
+        "r.querySelector('.viz-next').onclick=function(){show(i+1);};"
+        "c.style.display='';show(0);})();"
+    )
+    return (
+        f'<div id="{uid}"><div class="viz-controls" style="display:none;margin-top:8px">'
+        f'<button class="viz-prev" style="{button}">◀ prev</button>'
+        f'<button class="viz-next" style="{button}">next ▶</button>'
+        '<span class="viz-pos" style="font:13px Helvetica,Arial,sans-serif"></span></div>'
+        f"{frames}</div><script>{script.replace('__ID__', uid)}</script>"
+    )
+
+
+def _name(node: Any, number: int, names: dict[int, str]) -> str:
+    label = names.get(id(node)) or getattr(node, "label", "") or ""
+    return f"#{number} {_one_line(label)}" if label else f"#{number}"
+
+
+def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> BackwardSteps:
+    """The backward pass from ``root``, one step per node, without touching any ``.grad``.
+
+    ``gradient`` is the starting gradient (None: 1 for a scalar root). ``params``
+    (as for ``viz.draw``) names parameters. A tensor graph must still hold what its
+    rules saved: call this before ``backward()``, or after ``backward(retain_graph=True)``.
+    """
+    if params is not None:  # keep it: a generator such as named_parameters() reads once
+        params = list(params.items()) if isinstance(params, dict) else list(params)
+    view = walk(root)
+    names = param_names(params)
+    nodes = view.nodes
+    prevs = [tuple(node._prev) for node in nodes]
+    number = view.number
+
+    # How many parent slots point at each node (the core's schedule: a node runs once
+    # all of its consumers have passed their gradient down).
+    pending = [0] * len(nodes)
+    for parents in prevs:
+        for p in parents:
+            pending[number(p)] += 1
+
+    seed = root._seed(gradient, False) if hasattr(root, "_seed") else 1.0
+    grads: dict[int, Any] = {0: seed}
+    final: dict[int, Any] = {}
+    steps: list[Step] = []
+    ready = [0] if pending[0] == 0 else []
+    with set_grad_enabled(False):
+        while ready:
+            n = ready.pop()
+            node, parents = nodes[n], prevs[n]
+            g = grads.pop(n, None)
+            if g is not None:
+                final[id(node)] = g
+            if not parents:
+                parent_grads: tuple = ()
+            elif g is None:
+                parent_grads = (None,) * len(parents)
+            else:
+                try:
+                    parent_grads = tuple(node._vjp(g, False))
+                except RuntimeError as err:
+                    raise RuntimeError(
+                        f"backward_steps: node #{n} (op {node._op!r}) cannot run its rule: "
+                        f"{err}. Compute the steps before backward(), or call "
+                        "backward(retain_graph=True)."
+                    ) from err
+            contributions = []
+            for slot, (p, pg) in enumerate(zip(parents, parent_grads)):
+                j = number(p)
+                contributions.append(Contribution(slot, j, _name(p, j, names), pg))
+                if pg is not None:
+                    old = grads.get(j)
+                    grads[j] = pg if old is None else old + pg
+                pending[j] -= 1
+                if pending[j] == 0:
+                    ready.append(j)
+            steps.append(
+                Step(
+                    index=len(steps),
+                    number=n,
+                    name=_name(node, n, names),
+                    op=str(node._op),
+                    rule=rule_text(str(node._op), len(parents), is_tensor(node))
+                    if parents or g is not None
+                    else "leaf: no gradient reaches it",
+                    grad=g,
+                    contributions=tuple(contributions),
+                    node=node,
+                )
+            )
+    return BackwardSteps(steps, root, params, final)
