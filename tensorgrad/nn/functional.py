@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import random
 from ..ops import _dual as d
 from ..tensor import Tensor, as_tensor, record
 
@@ -60,7 +61,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
-    rng = np.random.default_rng() if rng is None else rng
+    rng = random.default_rng() if rng is None else rng
     keep = rng.random(x.shape) >= p
     scale = np.zeros((), x.dtype) if p == 1 else np.asarray(1 / (1 - p), x.dtype)
     return x * (keep * scale)

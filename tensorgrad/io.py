@@ -1,0 +1,246 @@
+"""``save`` / ``load``: state dicts (and other nested data) as one ``.npz`` file, no pickle.
+
+The file holds every array under its own key (``a0``, ``a1``, ...) plus one string
+entry, ``__minigrad__``, with the structure as JSON: a tree of tagged nodes, e.g.
+``["dict", [[key, value], ...]]``, ``["array", "a3"]``, ``["float", "0.1"]``. Floats are
+written with ``repr`` so they round-trip exactly (nan and inf included); dict keys
+keep their type (an optimizer's state is keyed by int). Loading uses
+``np.load(path, allow_pickle=False)``, so a file holding pickled objects is refused.
+
+Supported values: ``dict`` / ``OrderedDict`` (keys: str, int, float, bool, None or
+tuples of those), ``list``, ``tuple``, NumPy arrays (not object arrays), NumPy scalars,
+Python ``int`` / ``float`` / ``bool`` / ``str`` / ``None``, and Tensors (restored as
+Tensors with their dtype and ``requires_grad``; a Parameter comes back as a Parameter).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+__all__ = ["save", "load"]
+
+_HEADER = "__minigrad__"
+_FORMAT = "minigrad.npz"
+_VERSION = 1
+
+
+def _tensor_types():
+    from .nn.module import Parameter
+    from .tensor import Tensor
+
+    return Tensor, Parameter
+
+
+_SCALAR_TYPES = (type(None), bool, int, float, str)
+
+
+def _scalar(item: Any) -> list:
+    """A Python None/bool/int/float/str as a JSON node (floats by repr: exact, nan/inf ok)."""
+    if item is None:
+        return ["none"]
+    if isinstance(item, bool):
+        return ["bool", item]
+    if isinstance(item, int):
+        return ["int", str(item)]
+    if isinstance(item, float):
+        return ["float", repr(float(item))]
+    return ["str", item]
+
+
+class _Writer:
+    """Walks an object iteratively (an explicit stack), collecting arrays and the JSON tree."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self.tensor_types: tuple | None = None
+
+    def _array(self, arr: np.ndarray, where: str) -> str:
+        if arr.dtype.hasobject:
+            raise TypeError(f"save: {where} is an object array, which would need pickle")
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = arr
+        return key
+
+    def encode(self, obj: Any, key: bool = False) -> list:
+        """The JSON tree of ``obj``; with ``key=True`` only scalars and tuples are allowed."""
+        root: list = []
+        # Each stack entry: (object, the list its encoding is appended to, path for messages);
+        # a _CLOSE entry marks the end of a container's children (for cycle detection).
+        stack: list[tuple[Any, Any, str]] = [(obj, root, "obj")]
+        open_ids: set[int] = set()
+        while stack:
+            item, out, where = stack.pop()
+            if item is _CLOSE:
+                open_ids.discard(out)
+            elif isinstance(item, _SCALAR_TYPES):
+                out.append(_scalar(item))
+            elif isinstance(item, tuple) or (not key and isinstance(item, list | dict)):
+                if id(item) in open_ids:
+                    raise ValueError(f"save: {where} contains itself")
+                open_ids.add(id(item))
+                stack.append((_CLOSE, id(item), where))
+                if isinstance(item, dict):
+                    node: list = ["odict" if isinstance(item, OrderedDict) else "dict", []]
+                    for k, v in reversed(item.items()):
+                        pair: list = [self.encode(k, key=True)]
+                        node[1].append(pair)
+                        stack.append((v, pair, f"{where}[{k!r}]"))
+                    node[1].reverse()
+                else:
+                    node = ["list" if isinstance(item, list) else "tuple", []]
+                    for i in reversed(range(len(item))):
+                        node[1].append(slot := [])
+                        stack.append((item[i], slot, f"{where}[{i}]"))
+                    node[1].reverse()
+                out.append(node)
+            elif key:
+                raise TypeError(f"save: dict key {item!r} is not a str, number, None or tuple")
+            elif isinstance(item, np.ndarray):
+                out.append(["array", self._array(item, where)])
+            elif isinstance(item, np.generic):
+                out.append(["scalar", self._array(np.asarray(item), where)])
+            else:
+                if self.tensor_types is None:
+                    self.tensor_types = _tensor_types()
+                tensor, parameter = self.tensor_types
+                if not isinstance(item, tensor):
+                    raise TypeError(
+                        f"save: cannot store {type(item).__name__} at {where} without pickle; "
+                        "use dicts, lists, tuples, arrays, numbers, strings, None or Tensors"
+                    )
+                tag = "parameter" if isinstance(item, parameter) else "tensor"
+                out.append([tag, self._array(item.data, where), bool(item.requires_grad)])
+        return _unwrap(root[0])
+
+
+def _unwrap(node: list) -> list:
+    """Containers above hold one-element "slots"; flatten them into the final tree."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n[0] in ("list", "tuple"):
+            n[1] = [slot[0] for slot in n[1]]
+            stack.extend(n[1])
+        elif n[0] in ("dict", "odict"):
+            n[1] = [[pair[0], pair[1]] for pair in n[1]]
+            stack.extend(pair[1] for pair in n[1])
+    return node
+
+
+_CLOSE = object()  # stack marker: a container's children are done
+
+
+def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
+    """Write ``obj`` (e.g. ``model.state_dict()``) to ``path`` as one ``.npz`` file.
+
+    The file is written under ``path`` exactly (no ``.npz`` suffix is appended) and
+    atomically: a failure leaves any previous file intact.
+    """
+    writer = _Writer()
+    tree = writer.encode(obj)
+    header = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": tree})
+    entries = {_HEADER: np.array(header), **writer.arrays}
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            (np.savez_compressed if compress else np.savez)(f, **entries)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read what ``save`` wrote. A plain ``.npz`` (from ``np.savez``) gives a dict of arrays.
+
+    Raises ``ValueError`` naming the file if it holds pickled (object) arrays or is not
+    a valid file.
+    """
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise ValueError(f"load: {path!r} is a single .npy array, not an .npz archive")
+            arrays = {name: npz[name] for name in npz.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise ValueError(
+                f"load: {path!r} holds pickled objects (object arrays); refusing to load it, "
+                "since unpickling can run arbitrary code"
+            ) from None
+        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
+    if _HEADER not in arrays:
+        return arrays
+    try:
+        header = json.loads(str(arrays.pop(_HEADER)))
+        if header.get("format") != _FORMAT:
+            raise ValueError(f"unknown format {header.get('format')!r}")
+        if header.get("version", 0) > _VERSION:
+            raise ValueError(f"written by a newer version ({header['version']})")
+        return _decode(header["tree"], arrays)
+    except (KeyError, TypeError, IndexError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"load: {path!r} has a damaged minigrad header: {exc}") from exc
+
+
+def _decode(tree: list, arrays: dict[str, np.ndarray]) -> Any:
+    """Rebuild the object from its JSON tree, iteratively."""
+    tensor_types = None
+    root: list = [None]
+    # Entries: (node, container, index): the decoded node goes to container[index].
+    # A (_CLOSE, items, (container, index)) entry turns a finished list into a tuple.
+    stack: list = [(tree, root, 0)]
+    while stack:
+        node, container, index = stack.pop()
+        if node is _CLOSE:
+            target, i = index
+            target[i] = tuple(container)
+            continue
+        tag = node[0]
+        if tag == "none":
+            value = None
+        elif tag == "bool":
+            value = bool(node[1])
+        elif tag == "int":
+            value = int(node[1])
+        elif tag == "float":
+            value = float(node[1])
+        elif tag == "str":
+            value = str(node[1])
+        elif tag == "array":
+            value = arrays[node[1]]
+        elif tag == "scalar":
+            value = arrays[node[1]][()]
+        elif tag in ("tensor", "parameter"):
+            if tensor_types is None:
+                tensor_types = _tensor_types()
+            cls = tensor_types[1] if tag == "parameter" else tensor_types[0]
+            value = cls(arrays[node[1]], requires_grad=bool(node[2]))
+        elif tag in ("dict", "odict"):
+            value = OrderedDict() if tag == "odict" else {}
+            pairs = [(_decode(k, {}), v) for k, v in node[1]]  # keys: scalars and tuples
+            for k, _ in pairs:
+                value[k] = None  # fix the saved order now; values are filled in below
+            stack.extend((v, value, k) for k, v in reversed(pairs))
+        elif tag in ("list", "tuple"):
+            value = [None] * len(node[1])
+            if tag == "tuple":
+                stack.append((_CLOSE, value, (container, index)))
+            stack.extend((child, value, i) for i, child in reversed(list(enumerate(node[1]))))
+        else:
+            raise ValueError(f"unknown node tag {tag!r}")
+        container[index] = value
+    return root[0]

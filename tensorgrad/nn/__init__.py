@@ -1,0 +1,44 @@
+"""Neural-network building blocks: modules, layers, initialisation and functional ops.
+
+``Module`` / ``Parameter`` (module.py), ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
+``Sigmoid``, ``Dropout``, ``MLP`` and loss modules (layers.py), ``init`` (weight
+initialisation and the default random generator) and ``functional`` (losses and
+activations as functions).
+"""
+
+from . import functional, init
+from .layers import (
+    MLP,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Dropout,
+    Identity,
+    Linear,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+from .module import IncompatibleKeys, Module, Parameter
+
+__all__ = [
+    "Module",
+    "Parameter",
+    "IncompatibleKeys",
+    "Linear",
+    "Sequential",
+    "Identity",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Dropout",
+    "MLP",
+    "CrossEntropyLoss",
+    "MSELoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "functional",
+    "init",
+]

@@ -1,0 +1,367 @@
+"""Layers: ``Linear``, ``Sequential``, activations, ``Dropout``, ``MLP`` (+ the micrograd bridge).
+
+Parameters are float64 by default (tensorgrad's default dtype: Python numbers become
+float64); pass ``dtype=np.float32`` for single precision. Random initialisation uses
+``rng`` (a ``numpy.random.Generator`` or an int seed) or else the default generator
+(``tensorgrad.nn.init.manual_seed``).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+from . import functional as F
+from . import init
+from .init import _as_rng
+from .module import Module, Parameter
+
+__all__ = [
+    "Linear",
+    "Sequential",
+    "Identity",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Dropout",
+    "MLP",
+    "CrossEntropyLoss",
+    "MSELoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+]
+
+
+def _size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(np.float64 if dtype is None else dtype)
+    if dt.kind != "f":
+        raise TypeError(f"parameters need a floating dtype, got {dt}")
+    return dt
+
+
+class Linear(Module):
+    """``y = x @ W.T + b`` with ``W`` of shape ``(out_features, in_features)``, as PyTorch.
+
+    Initialised as PyTorch: ``W`` and ``b`` uniform in ``±1/sqrt(in_features)``
+    (kaiming_uniform with ``a = sqrt(5)`` for ``W``). Accepts any batch shape ``(..., in)``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        dtype: Any = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = _size("in_features", in_features)
+        self.out_features = _size("out_features", out_features)
+        dt = _float_dtype(dtype)
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features), dt))
+        self.bias = Parameter(np.zeros(self.out_features, dt)) if bias else None
+        self.reset_parameters(rng)
+
+    def reset_parameters(self, rng: np.random.Generator | int | None = None) -> None:
+        """Draw fresh weights with PyTorch's default scheme."""
+        gen = _as_rng(rng)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=gen)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound, rng=gen)
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear: expected input of shape (..., {self.in_features}), got {x.shape}"
+            )
+        out = x @ self.weight.T
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self) -> str:
+        dt = "" if self.weight.dtype == np.float64 else f", dtype={self.weight.dtype}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}{dt}"
+        )
+
+
+class Sequential(Module):
+    """Modules applied in order. ``Sequential(m0, m1, ...)`` or ``Sequential({"name": m})``.
+
+    Submodules are named ``"0"``, ``"1"``, ... (or by the dict's keys), so state dict
+    names match PyTorch's (``"0.weight"``). Indexing gives a module (an int) or a new
+    ``Sequential`` (a slice); ``len`` and iteration work.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items = [(str(k), m) for k, m in modules[0].items()]
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        self._names: list[str] = []
+        for name, m in items:
+            self._add(name, m)
+
+    def _add(self, name: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: {name!r} is a {type(module).__name__}, not a Module")
+        if name in self._names or name in vars(self):
+            raise ValueError(f"Sequential: duplicate or reserved name {name!r}")
+        self._names.append(name)
+        setattr(self, name, module)
+
+    def append(self, module: Module) -> Sequential:
+        """Add a module at the end; returns ``self``."""
+        self._add(str(len(self._names)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for m in self:
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self) -> Iterator[Module]:
+        return (getattr(self, n) for n in self._names)
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(*list(self)[index])
+        return getattr(self, self._names[index])
+
+
+class Identity(Module):
+    """Returns its input."""
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return as_tensor(x).relu()
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return as_tensor(x).tanh()
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return as_tensor(x).sigmoid()
+
+
+class Dropout(Module):
+    """Zeroes each element with probability ``p`` while training, scaling the rest by
+    ``1 / (1 - p)`` (inverted dropout), so ``eval()`` mode is the identity.
+
+    The mask is drawn from ``rng`` (a Generator or an int seed, fixed at construction)
+    or, when ``rng`` is ``None``, from the default generator at each call.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.rng = None if rng is None else _as_rng(rng)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(as_tensor(x), self.p, self.training, _as_rng(self.rng))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+class MLP(Module):
+    """Linear layers of sizes ``nouts`` on ``nin`` inputs; every layer but the last is
+    followed by ``activation`` ("relu", "tanh", "sigmoid" or "linear"), as
+    ``micrograd.nn.MLP``. ``layers[i]`` is a ``Linear``: row ``j`` of its weight is
+    micrograd's ``layers[i].neurons[j].w``.
+
+    Weights start as PyTorch's ``Linear`` (not micrograd's U(-1, 1)); use
+    ``from_micrograd`` to copy a micrograd model.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: list[int],
+        activation: str = "relu",
+        bias: bool = True,
+        dtype: Any = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {_ACTIVATIONS}, got {activation!r}")
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP: nouts must list at least one layer size")
+        gen = _as_rng(rng)
+        sizes = [nin] + nouts
+        self.activation = activation
+        self.layers = [
+            Linear(sizes[i], sizes[i + 1], bias=bias, dtype=dtype, rng=gen)
+            for i in range(len(nouts))
+        ]
+
+    def forward(self, x: Any) -> Tensor:
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i != last and self.activation != "linear":
+                x = getattr(x, self.activation)()
+        return x
+
+    def extra_repr(self) -> str:
+        sizes = [self.layers[0].in_features] + [layer.out_features for layer in self.layers]
+        return f"{' -> '.join(map(str, sizes))}, activation={self.activation!r}"
+
+    # -- the bridge to micrograd ------------------------------------------------------------
+
+    @classmethod
+    def from_micrograd(cls, mlp: Any) -> MLP:
+        """A float64 MLP with the same weights and activation as a ``micrograd.nn.MLP``."""
+        sizes, activation = _micrograd_shape(mlp)
+        model = cls(sizes[0], sizes[1:], activation=activation, dtype=np.float64, rng=0)
+        model.copy_from_micrograd(mlp)
+        return model
+
+    def copy_from_micrograd(self, mlp: Any) -> None:
+        """Overwrite this MLP's weights with a micrograd MLP's (same sizes and activation)."""
+        self._check_like(mlp)
+        for layer, mlayer in zip(self.layers, mlp.layers):
+            w = np.array([[v.data for v in n.w] for n in mlayer.neurons], dtype=np.float64)
+            layer.weight.data[...] = w.reshape(layer.weight.shape)
+            if layer.bias is not None:
+                layer.bias.data[...] = [n.b.data for n in mlayer.neurons]
+
+    def to_micrograd(self) -> Any:
+        """A new ``micrograd.nn.MLP`` with this MLP's weights (Python's ``random`` untouched)."""
+        from micrograd.nn import MLP as MicroMLP
+
+        sizes = [self.layers[0].in_features] + [layer.out_features for layer in self.layers]
+        state = random.getstate()  # micrograd draws its initial weights from `random`
+        try:
+            mlp = MicroMLP(sizes[0], sizes[1:], activation=self.activation)
+        finally:
+            random.setstate(state)
+        self.copy_to_micrograd(mlp)
+        return mlp
+
+    def copy_to_micrograd(self, mlp: Any) -> None:
+        """Overwrite a micrograd MLP's weights (Values' ``.data``) with this MLP's."""
+        self._check_like(mlp)
+        for layer, mlayer in zip(self.layers, mlp.layers):
+            w = layer.weight.data.astype(np.float64).tolist()
+            b = [0.0] * layer.out_features if layer.bias is None else layer.bias.data.tolist()
+            for j, neuron in enumerate(mlayer.neurons):
+                for value, x in zip(neuron.w, w[j]):
+                    value.data = float(x)
+                neuron.b.data = float(b[j])
+
+    def _check_like(self, mlp: Any) -> None:
+        sizes, activation = _micrograd_shape(mlp)
+        mine = [self.layers[0].in_features] + [layer.out_features for layer in self.layers]
+        if sizes != mine or (activation != self.activation and len(mine) > 2):
+            raise ValueError(
+                f"micrograd MLP has sizes {sizes} and activation {activation!r}; this MLP "
+                f"has sizes {mine} and activation {self.activation!r}"
+            )
+
+
+def _micrograd_shape(mlp: Any) -> tuple[list[int], str]:
+    """Layer sizes and hidden activation of a micrograd MLP (checked for consistency)."""
+    try:
+        layers = list(mlp.layers)
+        sizes = [len(layers[0].neurons[0].w)] + [len(layer.neurons) for layer in layers]
+        acts = [[_neuron_activation(n) for n in layer.neurons] for layer in layers]
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise TypeError(f"expected a micrograd.nn.MLP, got {type(mlp).__name__}") from exc
+    for layer, n_in in zip(layers, sizes):
+        if any(len(n.w) != n_in for n in layer.neurons):
+            raise ValueError("micrograd MLP: neurons of one layer have different input counts")
+    hidden = {a for layer_acts in acts[:-1] for a in layer_acts}
+    if len(hidden) > 1 or set(acts[-1]) != {"linear"}:
+        raise ValueError(
+            "micrograd MLP: expected one activation on every hidden layer and a linear last "
+            f"layer, got {acts}"
+        )
+    return sizes, hidden.pop() if hidden else "relu"
+
+
+def _neuron_activation(neuron: Any) -> str:
+    act = getattr(neuron, "activation", None)
+    if act is None:  # the classic Neuron only has `nonlin` (ReLU or linear)
+        act = "relu" if getattr(neuron, "nonlin", True) else "linear"
+    return act
+
+
+class _Loss(Module):
+    """A loss as a module: ``loss_fn(input, target)`` with ``reduction`` fixed at construction."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none'")
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """``functional.cross_entropy``: logits (N, C) against integer labels (N,)."""
+
+    def forward(self, logits: Tensor, labels: Any) -> Tensor:
+        return F.cross_entropy(as_tensor(logits), labels, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """``functional.mse_loss``: mean of (input - target)²."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.mse_loss(as_tensor(input), target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    """``functional.binary_cross_entropy`` on probabilities."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy(as_tensor(input), target, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``functional.binary_cross_entropy_with_logits``: sigmoid and BCE fused, stable."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy_with_logits(
+            as_tensor(input), target, reduction=self.reduction
+        )

@@ -1,0 +1,234 @@
+"""``Module`` and ``Parameter``: the bookkeeping every model needs.
+
+A ``Module`` finds its parameters and submodules by walking its attributes in the
+order they were set, looking inside lists, tuples and dicts, so no registration call
+is needed: ``self.layers = [Linear(2, 16), Linear(16, 1)]`` just works. The walk is
+iterative (an explicit stack), visits each object once (shared parameters count
+once) and names things with dots, as PyTorch: ``"layers.0.weight"``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["Parameter", "Module", "IncompatibleKeys"]
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A Tensor that a ``Module`` treats as trainable; ``requires_grad=True`` by default.
+
+    ``Parameter(data)`` copies ``data``; floating dtypes are kept, numbers, lists and
+    integers become float64 (as ``Tensor``). Results of ops on Parameters are plain
+    Tensors.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True, dtype: Any = None) -> None:
+        if data is None:
+            data = np.empty(0)
+        if isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _walk(root: Module, descend: bool = True) -> Iterator[tuple[str, Any]]:
+    """Pre-order over the Modules and Parameters reachable from ``root``, each once.
+
+    Yields ``(dotted_name, object)``; ``root`` itself comes first with name ``""``.
+    With ``descend=False`` submodules are yielded but not entered.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [("", root)]
+    while stack:
+        name, obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Parameter):
+            yield name, obj
+            continue
+        if isinstance(obj, Module):
+            yield name, obj
+            if obj is not root and not descend:
+                continue
+            items = getattr(obj, "__dict__", {}).items()
+        elif isinstance(obj, dict):
+            items = obj.items()
+        else:  # list or tuple
+            items = enumerate(obj)
+        prefix = f"{name}." if name else ""
+        children = [
+            (f"{prefix}{key}", value)
+            for key, value in items
+            if isinstance(value, (Module, Parameter, list, tuple, dict))
+        ]
+        stack.extend(reversed(children))
+
+
+class Module:
+    """Base class for models: subclass it, set layers/Parameters as attributes, define
+    ``forward``. Calling the module calls ``forward``.
+    """
+
+    training: bool = True  # a class default, so subclasses need not call super().__init__()
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- what is inside -----------------------------------------------------------------
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """``(name, Parameter)`` pairs in attribute order, each Parameter once."""
+        return [(n, p) for n, p in _walk(self) if isinstance(p, Parameter)]
+
+    def parameters(self) -> list[Parameter]:
+        """The Parameters, in attribute order, each once (a list, as micrograd's)."""
+        return [p for n, p in _walk(self) if isinstance(p, Parameter)]
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """``(name, Module)`` pairs, this module first (named ``""``), then pre-order."""
+        return [(n, m) for n, m in _walk(self) if isinstance(m, Module)]
+
+    def modules(self) -> list[Module]:
+        """This module and every submodule, pre-order, each once."""
+        return [m for n, m in _walk(self) if isinstance(m, Module)]
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct submodules (also those inside lists, tuples and dicts)."""
+        return [(n, m) for n, m in _walk(self, descend=False) if isinstance(m, Module) and n]
+
+    def children(self) -> list[Module]:
+        return [m for _, m in self.named_children()]
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """How many numbers the Parameters hold."""
+        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    # -- training helpers ---------------------------------------------------------------
+
+    def zero_grad(self) -> None:
+        """Set every Parameter's ``.grad`` to ``None`` (PyTorch's default)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training`` on this module and every submodule; returns ``self``."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """``train(False)``: e.g. ``Dropout`` stops dropping."""
+        return self.train(False)
+
+    # -- state dicts --------------------------------------------------------------------
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """An ordered ``name -> ndarray`` dict of copies of the Parameters' data."""
+        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy ``state_dict``'s arrays into the Parameters, all or nothing.
+
+        Every entry is checked first. Missing and unexpected names (when ``strict``)
+        and entries of the wrong shape or kind (always) are reported together in one
+        ``RuntimeError`` -- the type PyTorch raises -- and then nothing has changed.
+        Values are cast to each Parameter's dtype. Returns the missing and unexpected
+        names (empty when ``strict``).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems, arrays = [], {}
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            if isinstance(value, Tensor):
+                value = value.data
+            try:
+                arr = np.asarray(value)
+            except Exception as exc:  # e.g. ragged lists
+                problems.append(f"{name}: cannot be read as an array ({exc})")
+                continue
+            if arr.dtype.kind not in "biuf":
+                problems.append(f"{name}: dtype {arr.dtype} is not numeric")
+            elif arr.shape != p.data.shape:
+                problems.append(
+                    f"size mismatch for {name}: shape {arr.shape} in the state dict, "
+                    f"{p.data.shape} in the model"
+                )
+            else:
+                arrays[name] = arr
+        lines = []
+        if strict and missing:
+            lines.append("Missing key(s): " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict and unexpected:
+            lines.append("Unexpected key(s): " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        lines += problems
+        if lines:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
+                "changed):\n\t" + "\n\t".join(lines)
+            )
+        for name, arr in arrays.items():
+            np.copyto(own[name].data, arr, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- printing -----------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The settings shown between the parentheses (override in subclasses)."""
+        return ""
+
+    def __repr__(self) -> str:
+        """PyTorch-style tree of the submodules; composite modules add a parameter count."""
+        lines: list[str] = []
+        # Entries: (depth, name, module), or (depth, None, closing text).
+        stack: list[tuple[int, str | None, Any]] = [(0, "", self)]
+        while stack:
+            depth, name, item = stack.pop()
+            pad = "  " * depth
+            if name is None:
+                lines.append(pad + item)
+                continue
+            head = f"{pad}({name}): " if name else pad
+            extra = item.extra_repr()
+            kids = item.named_children()
+            if not kids:
+                body = extra.replace("\n", "\n" + pad + "  ")
+                lines.append(f"{head}{type(item).__name__}({body})")
+                continue
+            lines.append(f"{head}{type(item).__name__}(")
+            for line in extra.split("\n") if extra else []:
+                lines.append(pad + "  " + line)
+            stack.append((depth, None, ")"))
+            stack.extend((depth + 1, n, m) for n, m in reversed(kids))
+        if self.named_children():
+            total = self.num_parameters()
+            trainable = self.num_parameters(trainable_only=True)
+            note = f" ({trainable:,} trainable)" if trainable != total else ""
+            lines.append(f"Total parameters: {total:,}{note}")
+        return "\n".join(lines)

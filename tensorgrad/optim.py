@@ -1,0 +1,353 @@
+"""Optimizers with PyTorch's update rules: ``SGD``, ``Adam``, ``AdamW``.
+
+An optimizer holds *param groups* (a list of dicts, each with ``"params"`` and its
+hyper-parameters, as in PyTorch: change ``opt.param_groups[0]["lr"]`` to schedule the
+learning rate) and per-parameter state. ``step()`` updates each parameter's ``.data``
+in place with vectorised NumPy, skipping parameters whose ``.grad`` is ``None``; the
+gradient arrays themselves are never modified. The arithmetic follows
+``torch/optim/{sgd,adam}.py`` (single-tensor path) step by step, so the same
+gradients give the same weights to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+
+
+def _grad_array(p) -> np.ndarray | None:
+    g = p.grad
+    if g is None or isinstance(g, np.ndarray):
+        return g
+    return g.data
+
+
+def _check(name: str, value, low: float = 0.0, high: float | None = None) -> None:
+    """``value`` must be a real number in [low, high) (high None: no upper bound)."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if ok:
+        ok = low <= value and (high is None or value < high)
+    if not ok:
+        bound = f"in [{low}, {high})" if high is not None else f">= {low}"
+        raise ValueError(f"Invalid {name} value: {value!r} (must be a number {bound})")
+
+
+class Optimizer:
+    """Base class: param groups, per-parameter ``state``, ``zero_grad``, state dicts.
+
+    ``params`` is an iterable of Tensors, or of dicts ``{"params": [...], **options}``
+    whose options override ``defaults`` for that group.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[int, dict[str, Any]] = {}  # keyed by id(param)
+        self.param_groups: list[dict[str, Any]] = []
+        if hasattr(params, "data") and hasattr(params, "grad"):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got "
+                "a single Tensor (wrap it in a list)"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters, with options defaulting to the optimizer's."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"a param group must be a dict with a 'params' entry, got {group!r}")
+        params = group["params"]
+        params = [params] if hasattr(params, "data") and hasattr(params, "grad") else list(params)
+        for p in params:
+            data = getattr(p, "data", None)
+            if not isinstance(data, np.ndarray) or isinstance(p, np.ndarray):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not np.issubdtype(data.dtype, np.floating):
+                raise TypeError(f"optimizer can only optimize floating Tensors, got {data.dtype}")
+            if getattr(p, "is_leaf", True) is False:
+                raise ValueError("optimizer can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
+            raise ValueError("some parameters appear more than once (in one group or in several)")
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}")
+        new = {**self.defaults, **group, "params": params}
+        self._validate(new)
+        self.param_groups.append(new)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Check a group's hyper-parameters (subclasses)."""
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: ``None`` (default, as PyTorch) or zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    _grad_array(p)[...] = 0
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = _grad_array(p)
+                if g is None:
+                    continue
+                if g.shape != p.data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}.step: gradient of shape {g.shape} for a "
+                        f"parameter of shape {p.data.shape}"
+                    )
+                self._update(p.data, g, self.state.setdefault(id(p), {}), group)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    # -- state dicts: parameters are numbered 0, 1, ... across groups, as in PyTorch ----------
+
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {name: value}}, "param_groups": [{..., "params": [index]}]}``.
+
+        Arrays are copies, so the dict is a snapshot (save it with ``tg.save``).
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                ids.append(index.setdefault(id(p), len(index)))
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {}
+        for pid, i in index.items():
+            if self.state.get(pid):
+                state[i] = {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v)
+                    for k, v in self.state[pid].items()
+                }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state; the groups must have the same sizes.
+
+        Everything is checked before anything changes: a bad dict raises ``ValueError``
+        and leaves the optimizer as it was.
+        """
+        try:
+            saved_groups = list(state_dict["param_groups"])
+            saved_state = dict(state_dict["state"])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(
+                "load_state_dict: expected a dict with 'state' and 'param_groups'"
+            ) from exc
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"load_state_dict: the saved state has {len(saved_groups)} param groups, "
+                f"this optimizer has {len(self.param_groups)}"
+            )
+        new_groups, new_state, by_index = [], {}, {}
+        for gi, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            saved_ids = list(saved["params"])
+            if len(saved_ids) != len(mine["params"]):
+                raise ValueError(
+                    f"load_state_dict: param group {gi} has {len(saved_ids)} parameters saved "
+                    f"but {len(mine['params'])} here"
+                )
+            for i, p in zip(saved_ids, mine["params"]):
+                by_index[i] = p
+            group = {**{k: v for k, v in saved.items() if k != "params"}}
+            group["params"] = mine["params"]
+            self._validate(group)
+            new_groups.append(group)
+        for i, entry in saved_state.items():
+            if i not in by_index:
+                raise ValueError(f"load_state_dict: state for unknown parameter index {i!r}")
+            p = by_index[i]
+            values = {}
+            for k, v in entry.items():
+                if isinstance(v, np.ndarray):
+                    if v.shape != p.data.shape:
+                        raise ValueError(
+                            f"load_state_dict: state {k!r} of parameter {i} has shape {v.shape}, "
+                            f"the parameter has shape {p.data.shape}"
+                        )
+                    v = np.array(v, dtype=p.data.dtype)  # a copy in the parameter's dtype
+                values[k] = v
+            new_state[id(p)] = values
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(group):
+                if k != "params":
+                    lines.append(f"    {k}: {group[k]}")
+        return "\n".join(lines + [")"])
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov and weight decay.
+
+    As PyTorch: ``g = ±grad + wd * p``; with momentum, ``buf = g`` on the first step,
+    then ``buf = momentum * buf + (1 - dampening) * g``; the step uses ``g + momentum *
+    buf`` (Nesterov) or ``buf``; then ``p -= lr * step``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            nesterov=nesterov,
+            weight_decay=weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        _check("lr", group["lr"])
+        _check("momentum", group["momentum"])
+        _check("dampening", group["dampening"])
+        _check("weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _update(self, param, grad, state, group) -> None:
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if wd != 0:
+            grad = grad + wd * param
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param -= lr * grad
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with optional L2 weight decay and AMSGrad, as PyTorch.
+
+    ``m = β1 m + (1-β1) g``; ``v = β2 v + (1-β2) g²``; ``p -= lr / (1-β1ᵗ) * m /
+    (sqrt(v̂) / sqrt(1-β2ᵗ) + eps)`` where v̂ is ``v`` or, with AMSGrad, its running max.
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        _check("lr", group["lr"])
+        _check("eps", group["eps"])
+        betas = group["betas"]
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(f"Invalid betas value: {betas!r} (must be a pair)")
+        group["betas"] = tuple(betas)
+        _check("betas[0]", betas[0], 0.0, 1.0)
+        _check("betas[1]", betas[1], 0.0, 1.0)
+        _check("weight_decay", group["weight_decay"])
+
+    def _update(self, param, grad, state, group) -> None:
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        if group["maximize"]:
+            grad = -grad
+        state["step"] += 1
+        step = state["step"]
+        if wd != 0:
+            if self._decoupled:
+                param *= 1 - lr * wd
+            else:
+                grad = grad + wd * param
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        # torch's lerp_(grad, w) for w < 0.5 computes m + w (g - m); else g - (g - m)(1 - w).
+        w = 1 - beta1
+        if w < 0.5:
+            exp_avg += w * (grad - exp_avg)
+        else:
+            exp_avg[...] = grad - (grad - exp_avg) * (1 - w)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * (grad * grad)
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+        if group["amsgrad"]:
+            v = state.get("max_exp_avg_sq")
+            if v is None:  # amsgrad switched on after some steps
+                v = state["max_exp_avg_sq"] = np.zeros_like(param)
+            np.maximum(v, exp_avg_sq, out=v)
+        else:
+            v = exp_avg_sq
+        denom = np.sqrt(v)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        param -= step_size * (exp_avg / denom)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * wd`` first."""
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

@@ -1,0 +1,419 @@
+"""Modules and layers: bookkeeping, state dicts, printing, and Linear/losses against PyTorch."""
+
+import sys
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import nn
+
+torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+
+
+# ----------------------------------------------------------------------------- Parameter
+
+
+def test_parameter_dtypes_and_flags():
+    assert tg.Parameter([1, 2]).dtype == np.float64
+    assert tg.Parameter(np.arange(3)).dtype == np.float64
+    assert tg.Parameter(np.zeros(2, np.float32)).dtype == np.float32
+    p = tg.Parameter(tg.tensor([1.0, 2.0]))
+    assert p.requires_grad and p.is_leaf and isinstance(p, tg.Tensor)
+    assert nn.Parameter is tg.Parameter
+    assert repr(p).startswith("Parameter containing:\n")
+    assert type(p * 2) is tg.Tensor  # results of ops are plain tensors
+    src = np.ones(2)
+    q = tg.Parameter(src)
+    src[0] = 5
+    assert q.data[0] == 1  # a copy
+    with pytest.raises(TypeError):
+        tg.Parameter(np.arange(3), dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------- walking
+
+
+class Block(nn.Module):
+    def __init__(self, shared=None):
+        super().__init__()
+        self.a = nn.Linear(2, 3, rng=0)
+        self.scale = tg.Parameter([1.0])
+        self.not_a_param = tg.tensor([1.0, 2.0], requires_grad=True)
+        self.blocks = [nn.Linear(3, 3, rng=1), (nn.Tanh(), nn.Linear(3, 1, rng=2))]
+        self.heads = {"x": tg.Parameter([2.0]), "y": nn.Linear(1, 1, bias=False, rng=3)}
+        self.shared = shared
+        self.again = self.scale  # shared: counted once, under its first name
+        self.numbers = [1, "two", None]
+
+
+def test_named_parameters_follow_attribute_order_through_containers():
+    names = [n for n, _ in Block().named_parameters()]
+    assert names == [
+        "a.weight",
+        "a.bias",
+        "scale",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.1.weight",
+        "blocks.1.1.bias",
+        "heads.x",
+        "heads.y.weight",
+    ]
+    b = Block()
+    assert [id(p) for p in b.parameters()] == [id(p) for _, p in b.named_parameters()]
+    assert all(isinstance(p, tg.Parameter) for p in b.parameters())
+
+
+def test_shared_modules_and_cycles_are_visited_once():
+    inner = nn.Linear(2, 2, rng=0)
+    outer = Block(shared=inner)
+    outer.inner_again = inner
+    inner.parent = outer  # a cycle back to the root
+    names = [n for n, _ in outer.named_parameters()]
+    assert names[-2:] == ["shared.weight", "shared.bias"]
+    assert len(names) == len(set(names)) == 11
+    mods = [n for n, _ in outer.named_modules()]
+    assert mods == ["", "a", "blocks.0", "blocks.1.0", "blocks.1.1", "heads.y", "shared"]
+    assert outer.modules()[0] is outer
+    assert [n for n, _ in outer.named_children()] == [
+        "a",
+        "blocks.0",
+        "blocks.1.0",
+        "blocks.1.1",
+        "heads.y",
+        "shared",
+    ]
+
+
+def test_deep_module_chains_need_no_recursion():
+    class Wrap(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.p = tg.Parameter([0.0])
+
+    model = nn.Linear(1, 1, rng=0)
+    depth = sys.getrecursionlimit() * 2
+    for _ in range(depth):
+        model = Wrap(model)
+    assert len(model.parameters()) == depth + 2
+    assert len(model.modules()) == depth + 1
+    assert len(model.state_dict()) == depth + 2
+    text = repr(model)
+    assert text.endswith(f"Total parameters: {depth + 2:,}")
+    model.eval()
+    assert not model.inner.inner.training
+
+
+def test_zero_grad_train_eval():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.Dropout(0.5), nn.Linear(3, 1, rng=1))
+    model(tg.ones(4, 2)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+# ----------------------------------------------------------------------------- state dicts
+
+
+def test_state_dict_is_an_ordered_copy():
+    model = nn.MLP(3, [4, 2], rng=0)
+    state = model.state_dict()
+    assert list(state) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    state["layers.0.weight"][...] = 0
+    assert not (model.layers[0].weight.data == 0).all()
+
+
+def test_load_state_dict_copies_values_casts_and_accepts_tensors():
+    src, dst = nn.MLP(3, [4, 2], rng=0), nn.MLP(3, [4, 2], dtype=np.float32, rng=1)
+    state = src.state_dict()
+    state["layers.1.bias"] = tg.tensor(state["layers.1.bias"])
+    buffers = [p.data for p in dst.parameters()]
+    assert dst.load_state_dict(state) == ([], [])
+    for p, q, buf in zip(src.parameters(), dst.parameters(), buffers):
+        assert q.data is buf and q.dtype == np.float32  # updated in place, dtype kept
+        np.testing.assert_allclose(q.data, p.data, rtol=1e-6)
+
+
+def test_load_state_dict_reports_every_problem_at_once_and_changes_nothing():
+    model = nn.MLP(3, [4, 2], rng=0)
+    before = model.state_dict()
+    state = nn.MLP(3, [4, 2], rng=1).state_dict()
+    del state["layers.0.bias"]
+    del state["layers.1.weight"]
+    state["extra"] = np.zeros(1)
+    state["layers.1.bias"] = np.zeros(5)
+    state["layers.0.weight"] = np.zeros((4, 3), dtype=object)
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict(state)
+    msg = str(info.value)
+    for text in [
+        '"layers.0.bias"',
+        '"layers.1.weight"',
+        '"extra"',
+        "size mismatch for layers.1.bias",
+        "(5,)",
+        "(2,)",
+        "layers.0.weight: dtype object",
+    ]:
+        assert text in msg
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_load_state_dict_non_strict():
+    model = nn.MLP(3, [4, 2], rng=0)
+    other = nn.MLP(3, [4, 2], rng=1)
+    state = other.state_dict()
+    del state["layers.1.bias"]
+    state["unused"] = np.zeros(2)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["layers.1.bias"] and result.unexpected_keys == ["unused"]
+    np.testing.assert_array_equal(model.layers[1].weight.data, other.layers[1].weight.data)
+    with pytest.raises(RuntimeError, match="size mismatch"):  # shapes are checked even then
+        model.load_state_dict({"layers.1.bias": np.zeros(3)}, strict=False)
+    with pytest.raises(TypeError, match="mapping"):
+        model.load_state_dict([("a", 1)])
+
+
+# ----------------------------------------------------------------------------- Linear vs torch
+
+
+def _torch_linear(lin):
+    ref = torch.nn.Linear(lin.in_features, lin.out_features, bias=lin.bias is not None)
+    ref = ref.to(torch.float64 if lin.weight.dtype == np.float64 else torch.float32)
+    with torch.no_grad():
+        ref.weight.copy_(torch.from_numpy(lin.weight.data))
+        if lin.bias is not None:
+            ref.bias.copy_(torch.from_numpy(lin.bias.data))
+    return ref
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (2, 3, 5), (0, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_forward_and_grads_match_torch(shape, bias):
+    lin = nn.Linear(5, 3, bias=bias, rng=0)
+    assert lin.weight.shape == (3, 5) and lin.weight.dtype == np.float64
+    ref = _torch_linear(lin)
+    x_np = np.random.default_rng(1).normal(size=shape)
+    x = tg.tensor(x_np, requires_grad=True)
+    xt = torch.tensor(x_np, requires_grad=True)
+    out, out_t = lin(x), ref(xt)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-12)
+    g = np.random.default_rng(2).normal(size=out.shape)
+    (out * tg.tensor(g)).sum().backward()
+    (out_t * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(lin.weight.grad.data, ref.weight.grad.numpy(), atol=1e-12)
+    if bias:
+        np.testing.assert_allclose(lin.bias.grad.data, ref.bias.grad.numpy(), atol=1e-12)
+    else:
+        assert lin.bias is None and len(lin.parameters()) == 1
+
+
+def test_linear_float32_and_numpy_input():
+    lin = nn.Linear(4, 2, dtype=np.float32, rng=0)
+    x = np.ones((3, 4), np.float32)
+    out = lin(x)
+    assert out.dtype == np.float32 and lin.bias.dtype == np.float32
+    ref = _torch_linear(lin)
+    np.testing.assert_allclose(out.data, ref(torch.from_numpy(x)).detach().numpy(), atol=1e-6)
+    assert "dtype=float32" in repr(lin)
+
+
+def test_linear_bad_input():
+    lin = nn.Linear(4, 2, rng=0)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4\).*\(3, 5\)"):
+        lin(tg.ones(3, 5))
+    with pytest.raises(ValueError):
+        nn.Linear(-1, 2)
+    with pytest.raises(TypeError, match="floating"):
+        nn.Linear(2, 2, dtype=np.int32)
+
+
+def test_linear_seeded_construction():
+    a, b = nn.Linear(3, 2, rng=7), nn.Linear(3, 2, rng=7)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    assert not np.array_equal(a.weight.data, nn.Linear(3, 2, rng=8).weight.data)
+
+
+# ------------------------------------------------------------------------ activations and losses
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (nn.ReLU(), torch.nn.ReLU()),
+        (nn.Tanh(), torch.nn.Tanh()),
+        (nn.Sigmoid(), torch.nn.Sigmoid()),
+        (nn.Identity(), torch.nn.Identity()),
+    ],
+)
+def test_activation_modules_match_torch(ours, theirs):
+    x_np = np.random.default_rng(0).normal(size=(4, 5)) * 3
+    x, xt = tg.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    out, out_t = ours(x), theirs(xt)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), atol=1e-12)
+    (out**2).sum().backward()
+    (out_t**2).sum().backward()
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-12)
+
+
+def _loss_cases():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 4)) * 2
+    labels = rng.integers(0, 4, size=6)
+    probs = 1 / (1 + np.exp(-rng.normal(size=(6, 3))))
+    targets = rng.random(size=(6, 3))
+    return [
+        ("CrossEntropyLoss", logits, labels, torch.tensor(labels)),
+        ("MSELoss", logits, logits[::-1].copy(), torch.tensor(logits[::-1].copy())),
+        ("BCELoss", probs, targets, torch.tensor(targets)),
+        ("BCEWithLogitsLoss", logits[:, :3] * 5, targets, torch.tensor(targets)),
+    ]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", _loss_cases(), ids=lambda c: c[0])
+def test_loss_modules_match_torch_through_a_linear_layer(case, reduction):
+    name, x_np, target, target_t = case
+    lin = nn.Linear(x_np.shape[1], x_np.shape[1], rng=0)
+    ref = _torch_linear(lin)
+    # feed the layer an input that reproduces x_np at its output, so BCELoss sees probabilities
+    x_in = np.linalg.solve(lin.weight.data, (x_np - lin.bias.data).T).T
+    loss = getattr(nn, name)(reduction=reduction)(lin(tg.tensor(x_in)), target)
+    loss_t = getattr(torch.nn, name)(reduction=reduction)(ref(torch.tensor(x_in)), target_t)
+    np.testing.assert_allclose(loss.data, loss_t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = np.random.default_rng(1).random(size=loss.shape)
+    (loss * tg.tensor(g)).sum().backward()
+    (loss_t * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(lin.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(lin.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_loss_module_bad_reduction():
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="avg")
+
+
+# ----------------------------------------------------------------------------- Sequential
+
+
+def test_sequential_container_protocol_and_names():
+    layers = [nn.Linear(2, 4, rng=0), nn.ReLU(), nn.Linear(4, 1, rng=1)]
+    model = nn.Sequential(*layers)
+    assert len(model) == 3 and list(model) == layers and model[-1] is layers[2]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # as torch
+    head = model[:2]
+    assert isinstance(head, nn.Sequential) and list(head) == layers[:2]
+    x = tg.randn(5, 2)
+    np.testing.assert_allclose(model(x).data, layers[2](layers[1](layers[0](x))).data)
+    model.append(nn.Sigmoid())
+    assert len(model) == 4 and (model(x).data > 0).all()
+    named = nn.Sequential({"hidden": nn.Linear(2, 3, rng=0), "act": nn.Tanh()})
+    assert list(named.state_dict()) == ["hidden.weight", "hidden.bias"]
+    assert named[1].__class__ is nn.Tanh
+    with pytest.raises(TypeError, match="not a Module"):
+        nn.Sequential(nn.ReLU(), lambda x: x)
+
+
+def test_sequential_state_dict_loads_into_torch():
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    ref = ref.double()
+    ref.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(model(x).data, ref(torch.tensor(x)).detach().numpy(), atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- Dropout
+
+
+def test_dropout_train_and_eval():
+    drop = nn.Dropout(0.3, rng=0)
+    x = tg.ones(200, 500, requires_grad=True)
+    out = drop(x)
+    kept = out.data != 0
+    assert abs(1 - kept.mean() - 0.3) < 0.005
+    np.testing.assert_allclose(out.data[kept], 1 / 0.7)  # inverted scaling
+    assert abs(out.data.mean() - 1) < 0.01  # expectation preserved
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, kept / 0.7)  # gradient flows through the mask
+    drop.eval()
+    assert drop(x) is x or np.array_equal(drop(x).data, x.data)
+    assert nn.Dropout(1.0)(x).data.sum() == 0
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x).data, x.data)
+
+
+def test_dropout_seeding_and_float32():
+    a = nn.Dropout(0.5, rng=3)(tg.ones(50)).data
+    b = nn.Dropout(0.5, rng=3)(tg.ones(50)).data
+    np.testing.assert_array_equal(a, b)
+    tg.manual_seed(1)
+    c = nn.Dropout(0.5)(tg.ones(50)).data
+    tg.manual_seed(1)
+    d = nn.Dropout(0.5)(tg.ones(50)).data
+    np.testing.assert_array_equal(c, d)
+    assert nn.Dropout(0.5, rng=0)(tg.ones(4, dtype=np.float32)).dtype == np.float32
+    for p in (-0.1, 1.5, "half"):
+        with pytest.raises(ValueError, match="probability"):
+            nn.Dropout(p)
+
+
+# ----------------------------------------------------------------------------- MLP and printing
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_mlp_applies_activation_to_all_but_the_last_layer(activation):
+    model = nn.MLP(3, [5, 4, 2], activation=activation, rng=0)
+    assert [type(m) for m in model.layers] == [nn.Linear] * 3
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    h = x
+    act = {
+        "relu": lambda v: np.maximum(v, 0),
+        "tanh": np.tanh,
+        "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+        "linear": lambda v: v,
+    }[activation]
+    for i, layer in enumerate(model.layers):
+        h = h @ layer.weight.data.T + layer.bias.data
+        if i < 2:
+            h = act(h)
+    np.testing.assert_allclose(model(tg.tensor(x)).data, h, atol=1e-12)
+
+
+def test_mlp_bad_arguments():
+    with pytest.raises(ValueError, match="activation"):
+        nn.MLP(2, [3, 1], activation="gelu")
+    with pytest.raises(ValueError, match="at least one"):
+        nn.MLP(2, [])
+
+
+def test_repr_is_a_readable_tree_with_parameter_counts():
+    model = nn.Sequential(
+        nn.Linear(20, 50, rng=0), nn.ReLU(), nn.Dropout(0.1), nn.MLP(50, [10, 3], rng=0)
+    )
+    text = repr(model)
+    assert text.splitlines() == [
+        "Sequential(",
+        "  (0): Linear(in_features=20, out_features=50, bias=True)",
+        "  (1): ReLU()",
+        "  (2): Dropout(p=0.1)",
+        "  (3): MLP(",
+        "    50 -> 10 -> 3, activation='relu'",
+        "    (layers.0): Linear(in_features=50, out_features=10, bias=True)",
+        "    (layers.1): Linear(in_features=10, out_features=3, bias=True)",
+        "  )",
+        ")",
+        "Total parameters: 1,593",
+    ]
+    assert model.num_parameters() == 20 * 50 + 50 + 50 * 10 + 10 + 10 * 3 + 3
+    assert repr(nn.ReLU()) == "ReLU()"
+    model[0].bias.requires_grad = False
+    assert repr(model).endswith("Total parameters: 1,593 (1,543 trainable)")

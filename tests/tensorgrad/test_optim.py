@@ -1,0 +1,303 @@
+"""Optimizers against torch.optim: same start, same gradients, same weights (to 1e-10)."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import optim
+
+torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+
+SHAPES = [(4, 3), (3,), (2, 2, 2), ()]
+
+SGD_CASES = [
+    {"lr": 0.1},
+    {"lr": 0.05, "momentum": 0.9},
+    {"lr": 0.05, "momentum": 0.9, "dampening": 0.5},
+    {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+    {"lr": 0.1, "weight_decay": 0.1},
+    {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.01, "nesterov": True},
+    {"lr": 0.1, "momentum": 0.8, "dampening": 0.2, "weight_decay": 0.05, "maximize": True},
+    {"lr": 0.3, "maximize": True},
+]
+ADAM_CASES = [
+    {},
+    {"lr": 0.01},
+    {"lr": 0.1, "betas": (0.5, 0.9)},
+    {"lr": 0.01, "betas": (0.0, 0.99), "eps": 1e-3},
+    {"lr": 0.01, "amsgrad": True},
+    {"lr": 0.01, "weight_decay": 0.1},
+    {"lr": 0.02, "weight_decay": 0.1, "amsgrad": True, "betas": (0.8, 0.95)},
+    {"lr": 0.01, "maximize": True, "amsgrad": True},
+]
+ADAMW_CASES = ADAM_CASES + [{"lr": 0.01, "weight_decay": 0.5}, {"lr": 0.1, "weight_decay": 0.0}]
+
+CASES = (
+    [("SGD", kw) for kw in SGD_CASES]
+    + [("Adam", kw) for kw in ADAM_CASES]
+    + [("AdamW", kw) for kw in ADAMW_CASES]
+)
+
+
+def _ids(case):
+    name, kw = case
+    return name + "-" + ",".join(f"{k}={v}" for k, v in kw.items())
+
+
+def _pair(seed=0, shapes=SHAPES):
+    rng = np.random.default_rng(seed)
+    start = [rng.normal(size=s) for s in shapes]
+    ours = [tg.Parameter(a) for a in start]
+    theirs = [torch.tensor(a, requires_grad=True) for a in start]
+    return ours, theirs
+
+
+def _set_grads(ours, theirs, rng, p_none=0.0):
+    for p, t in zip(ours, theirs):
+        if rng.random() < p_none:
+            p.grad, t.grad = None, None
+            continue
+        g = rng.normal(size=p.shape)
+        p.grad = tg.tensor(g)
+        t.grad = torch.tensor(g)
+
+
+def _assert_close(ours, theirs, tol=1e-10):
+    for p, t in zip(ours, theirs):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_matches_torch_for_20_steps(case):
+    name, kw = case
+    ours, theirs = _pair()
+    opt = getattr(optim, name)(ours, **kw)
+    ref = getattr(torch.optim, name)(theirs, **kw)
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        _set_grads(ours, theirs, rng)
+        opt.step()
+        ref.step()
+    _assert_close(ours, theirs)
+    # the parameters really moved (the comparison is not vacuous)
+    start, _ = _pair()
+    assert all(not np.allclose(p.data, s.data) for p, s in zip(ours, start))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.05, "amsgrad": True})],
+    ids=_ids,
+)
+def test_params_without_grad_are_skipped_like_torch(case):
+    name, kw = case
+    ours, theirs = _pair(seed=2)
+    opt = getattr(optim, name)(ours, **kw)
+    ref = getattr(torch.optim, name)(theirs, **kw)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        _set_grads(ours, theirs, rng, p_none=0.4)
+        opt.step()
+        ref.step()
+    _assert_close(ours, theirs)
+    ours2, _ = _pair(seed=2)
+    optim.SGD(ours2, lr=1.0).step()  # no grads at all: nothing moves
+    _, fresh = _pair(seed=2)
+    for p, q in zip(ours2, fresh):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_param_groups_with_their_own_options_match_torch(name):
+    ours, theirs = _pair(seed=4)
+    extra = {"momentum": 0.9} if name == "SGD" else {"betas": (0.7, 0.9)}
+
+    def groups(ps):
+        return [{"params": ps[:2]}, {"params": ps[2:], "lr": 0.3, **extra}]
+
+    opt = getattr(optim, name)(groups(ours), lr=0.01, weight_decay=0.01)
+    ref = getattr(torch.optim, name)(groups(theirs), lr=0.01, weight_decay=0.01)
+    assert opt.param_groups[1]["lr"] == 0.3 and opt.param_groups[0]["lr"] == 0.01
+    rng = np.random.default_rng(5)
+    for step in range(20):
+        if step == 10:  # a learning-rate schedule edits the groups, as in PyTorch
+            for g in opt.param_groups + ref.param_groups:
+                g["lr"] *= 0.5
+        _set_grads(ours, theirs, rng)
+        opt.step()
+        ref.step()
+    _assert_close(ours, theirs)
+
+
+def test_float32_params_stay_float32_and_track_torch():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(5, 5)).astype(np.float32)
+    p, t = tg.Parameter(a), torch.tensor(a, requires_grad=True)
+    opt, ref = optim.Adam([p], lr=0.01), torch.optim.Adam([t], lr=0.01)
+    for _ in range(10):
+        g = rng.normal(size=(5, 5)).astype(np.float32)
+        p.grad, t.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+    assert p.dtype == np.float32 and opt.state_dict()["state"][0]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=1e-5)
+
+
+def test_step_updates_data_in_place_and_never_touches_grad():
+    p = tg.Parameter([1.0, 2.0])
+    buffer = p.data
+    g = np.array([0.5, -1.0])
+    p.grad = tg.tensor(g)
+    optim.SGD([p], lr=0.1, weight_decay=0.1, maximize=True).step()
+    assert p.data is buffer
+    np.testing.assert_array_equal(p.grad.data, g)
+    np.testing.assert_allclose(p.data, [1.0 + 0.1 * (0.5 - 0.1), 2.0 + 0.1 * (-1.0 - 0.2)])
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad(set_to_none):
+    ps = [tg.Parameter([1.0, 2.0]), tg.Parameter([3.0])]
+    ps[0].grad = tg.tensor([1.0, 1.0])
+    opt = optim.SGD(ps, lr=0.1)
+    opt.zero_grad(set_to_none=set_to_none)
+    if set_to_none:
+        assert ps[0].grad is None
+    else:
+        np.testing.assert_array_equal(ps[0].grad.data, [0.0, 0.0])
+    assert ps[1].grad is None
+
+
+def test_training_a_real_model_through_backward():
+    """The optimizer drives a Tensor graph: least squares converges to the solution."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    w_true = np.array([1.0, -2.0, 0.5])
+    y = tg.tensor(X @ w_true)
+    w = tg.Parameter(np.zeros(3))
+    opt = optim.Adam([w], lr=0.1)
+    for _ in range(300):
+        opt.zero_grad()
+        loss = ((tg.tensor(X) @ w - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+    np.testing.assert_allclose(w.data, w_true, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}), ("AdamW", {"amsgrad": True})],
+    ids=_ids,
+)
+def test_state_dict_round_trip_continues_exactly(case):
+    name, kw = case
+    ours, theirs = _pair(seed=6)
+    opt = getattr(optim, name)(ours, **kw)
+    ref = getattr(torch.optim, name)(theirs, **kw)
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        _set_grads(ours, theirs, rng)
+        opt.step()
+        ref.step()
+    state = opt.state_dict()
+    assert sorted(state) == ["param_groups", "state"]
+    assert state["param_groups"][0]["params"] == [0, 1, 2, 3]
+    # a fresh optimizer over copies of the weights, loaded from the state dict
+    copies = [tg.Parameter(p.data) for p in ours]
+    opt2 = getattr(optim, name)(copies, lr=123.0)  # hyper-parameters come from the state
+    opt2.load_state_dict(state)
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    grads = np.random.default_rng(8)
+    for _ in range(5):
+        _set_grads(ours, theirs, grads)
+        for c, p in zip(copies, ours):
+            c.grad = p.grad
+        opt.step()
+        opt2.step()
+        ref.step()
+    for c, p in zip(copies, ours):
+        np.testing.assert_array_equal(c.data, p.data)
+    _assert_close(ours, theirs)
+    # the state dict is a snapshot: later steps did not change it
+    assert all(
+        not np.array_equal(v, opt.state_dict()["state"][0][k])
+        for k, v in state["state"][0].items()
+        if isinstance(v, np.ndarray)
+    )
+
+
+def test_load_state_dict_checks_before_changing_anything():
+    ps = [tg.Parameter(np.zeros(3)), tg.Parameter(np.zeros(2))]
+    opt = optim.Adam(ps, lr=0.1)
+    for p in ps:
+        p.grad = tg.tensor(np.ones(p.shape))
+    opt.step()
+    good = opt.state_dict()
+    other = optim.Adam([tg.Parameter(np.zeros(3))], lr=0.5)
+    with pytest.raises(ValueError, match="1 parameters saved but 2|2 parameters saved but 1"):
+        other.load_state_dict(good)
+    assert other.param_groups[0]["lr"] == 0.5 and other.state == {}
+    bad = opt.state_dict()
+    bad["state"][1]["exp_avg"] = np.zeros(5)
+    fresh = optim.Adam([tg.Parameter(np.zeros(3)), tg.Parameter(np.zeros(2))], lr=0.7)
+    with pytest.raises(ValueError, match="shape"):
+        fresh.load_state_dict(bad)
+    assert fresh.param_groups[0]["lr"] == 0.7 and fresh.state == {}
+
+
+@pytest.mark.parametrize(
+    "make, name, value",
+    [
+        (lambda p: optim.SGD(p, lr=-0.1), "lr", "-0.1"),
+        (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "momentum", "-0.5"),
+        (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "weight_decay", "-1"),
+        (lambda p: optim.SGD(p, lr=0.1, dampening=-1), "dampening", "-1"),
+        (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov", "momentum=0"),
+        (
+            lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+            "Nesterov",
+            "dampening=0.1",
+        ),
+        (lambda p: optim.Adam(p, lr=-1.0), "lr", "-1.0"),
+        (lambda p: optim.Adam(p, eps=-1e-8), "eps", "-1e-08"),
+        (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "betas\\[0\\]", "1.0"),
+        (lambda p: optim.Adam(p, betas=(0.9, -0.1)), "betas\\[1\\]", "-0.1"),
+        (lambda p: optim.AdamW(p, betas=(0.9, 1.5)), "betas\\[1\\]", "1.5"),
+        (lambda p: optim.AdamW(p, weight_decay=-0.01), "weight_decay", "-0.01"),
+        (lambda p: optim.Adam(p, lr=float("nan")), "lr", "nan"),
+        (lambda p: optim.Adam([{"params": p, "lr": -3.0}]), "lr", "-3.0"),
+    ],
+)
+def test_bad_hyper_parameters_raise_value_error_naming_them(make, name, value):
+    with pytest.raises(ValueError, match=f"{name}.*{value}"):
+        make([tg.Parameter([1.0])])
+
+
+def test_bad_parameter_lists():
+    p = tg.Parameter([1.0])
+    with pytest.raises(ValueError, match="empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(ValueError, match="more than once"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(p, lr=0.1)
+    with pytest.raises(TypeError, match="Tensors"):
+        optim.SGD([np.zeros(2)], lr=0.1)
+    with pytest.raises(TypeError, match="unknown"):
+        optim.SGD([{"params": [p], "momentun": 0.9}], lr=0.1)
+    x = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([x * 2], lr=0.1)
+
+
+def test_gradient_of_the_wrong_shape_is_reported():
+    p = tg.Parameter(np.zeros(3))
+    p.grad = tg.tensor(np.zeros(4))
+    with pytest.raises(ValueError, match=r"\(4,\).*\(3,\)"):
+        optim.SGD([p], lr=0.1).step()
+
+
+def test_repr_lists_the_groups():
+    text = repr(optim.AdamW([tg.Parameter([1.0])], lr=0.5))
+    assert text.startswith("AdamW (") and "lr: 0.5" in text and "weight_decay: 0.01" in text
