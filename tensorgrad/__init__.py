@@ -6,8 +6,6 @@ scalar engine (``micrograd.autodiff``).
 
 from micrograd.autodiff import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-from .tensor import Tensor, as_tensor, is_tensor, tensor  # first: it installs the ops
-
 from . import ops  # noqa: I001
 from .autograd import GradcheckError, detect_anomaly, grad, gradcheck
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
@@ -26,6 +24,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .random import manual_seed
+from .tensor import Tensor, as_tensor, is_tensor, tensor  # first: it installs the ops
 
 
 def _function(name: str):
@@ -39,8 +38,21 @@ def _function(name: str):
 
 exp, log, sqrt, tanh, sigmoid, relu, sin, cos, abs, sum, mean, max, min = (  # noqa: A001
     _function(n)
-    for n in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs", "sum",
-              "mean", "max", "min")
+    for n in (
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "sin",
+        "cos",
+        "abs",
+        "sum",
+        "mean",
+        "max",
+        "min",
+    )
 )
 cat = concatenate
 permute = transpose

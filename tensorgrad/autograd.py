@@ -63,9 +63,9 @@ def gradcheck(
             numeric = (plus - minus) / (2 * eps)
             exact = g.reshape(-1)[j]
             if not abs(numeric - exact) <= atol + rtol * abs(numeric):
-                index = np.unravel_index(j, x.shape) if x.ndim else ()
+                index = tuple(int(k) for k in np.unravel_index(j, x.shape)) if x.ndim else ()
                 raise GradcheckError(
-                    f"gradcheck: input {i} (shape {x.shape}), index {tuple(int(k) for k in index)}: "
+                    f"gradcheck: input {i} (shape {x.shape}), index {index}: "
                     f"analytic gradient {exact!r} != numeric {numeric!r} "
                     f"(atol={atol}, rtol={rtol})"
                 )

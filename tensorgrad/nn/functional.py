@@ -85,7 +85,9 @@ def _class_labels(labels, n: int, classes: int) -> np.ndarray:
     """Integer labels (N,) in [0, classes), or a ValueError/IndexError naming the offender."""
     arr = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(f"cross_entropy: expected {n} labels (shape ({n},)), got shape {arr.shape}")
+        raise ValueError(
+            f"cross_entropy: expected {n} labels (shape ({n},)), got shape {arr.shape}"
+        )
     if arr.dtype.kind == "f":
         bad = arr[arr != np.round(arr)]
         if bad.size:
@@ -130,24 +132,22 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
         return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1))
     weight = 1 / n if reduction == "mean" else 1
     total = per_row.mean() if reduction == "mean" else per_row.sum()
-    return record(np.asarray(total, dtype=z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, (y, weight))
+    return record(
+        np.asarray(total, dtype=z.dtype),
+        (logits,),
+        "cross_entropy",
+        _cross_entropy_rule,
+        (y, weight),
+    )
 
 
 def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
+    # Silent broadcasting of (N, 1) against (N,) gives an (N, N) loss: refuse it.
     if a.shape != b.shape:
         raise ValueError(
-            f"{op}: input shape {a.shape} and target shape {b.shape} differ "
-            f"(they would broadcast to {np.broadcast_shapes(a.shape, b.shape) if _broadcastable(a, b) else 'nothing'}); "
-            "reshape one of them"
+            f"{op}: input shape {a.shape} and target shape {b.shape} differ; "
+            "reshape one of them (they would not broadcast the way you mean)"
         )
-
-
-def _broadcastable(a: Tensor, b: Tensor) -> bool:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-        return True
-    except ValueError:
-        return False
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
@@ -182,7 +182,9 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p.data), -100)
         log_q = np.maximum(np.log1p(-p.data), -100)
-    loss = record(-(t.data * log_p + (1 - t.data) * log_q), (p, t), "binary_cross_entropy", _bce_rule)
+    loss = record(
+        -(t.data * log_p + (1 - t.data) * log_q), (p, t), "binary_cross_entropy", _bce_rule
+    )
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
@@ -198,5 +200,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     _same_shape("binary_cross_entropy_with_logits", x, t)
     z = x.data
     loss = np.maximum(z, 0) - z * t.data + np.log1p(np.exp(-np.abs(z)))
-    return _reduce(record(loss, (x, t), "bce_with_logits", _bce_logits_rule), reduction, "binary_cross_entropy_with_logits")
-
+    return _reduce(
+        record(loss, (x, t), "bce_with_logits", _bce_logits_rule),
+        reduction,
+        "binary_cross_entropy_with_logits",
+    )

@@ -35,15 +35,40 @@ def install(Tensor) -> None:
     Tensor.minimum = elementwise.minimum
     Tensor.__matmul__ = Tensor.matmul = linalg.matmul
     Tensor.__rmatmul__ = linalg.rmatmul
-    for name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax",
-                 "log_softmax", "argmax", "argmin"):
+    for name in (
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "var",
+        "std",
+        "logsumexp",
+        "softmax",
+        "log_softmax",
+        "argmax",
+        "argmin",
+    ):
         setattr(Tensor, name, getattr(reduce, name))
-    for name in ("reshape", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes",
-                 "broadcast_to", "astype"):
+    for name in (
+        "reshape",
+        "flatten",
+        "squeeze",
+        "unsqueeze",
+        "transpose",
+        "swapaxes",
+        "broadcast_to",
+        "astype",
+    ):
         setattr(Tensor, name, getattr(shape, name))
     Tensor.permute = shape.transpose
     Tensor.__getitem__ = shape.getitem
     Tensor.T = property(lambda self: shape.transpose(self), doc="Axes reversed (NumPy's .T).")
-    for name, ufunc in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
-                        ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]:
+    for name, ufunc in [
+        ("lt", np.less),
+        ("le", np.less_equal),
+        ("gt", np.greater),
+        ("ge", np.greater_equal),
+        ("eq", np.equal),
+        ("ne", np.not_equal),
+    ]:
         setattr(Tensor, f"__{name}__", _comparison(ufunc))

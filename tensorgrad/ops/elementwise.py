@@ -44,12 +44,18 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> None:
 
 def _add_rule(g, out, args, ctx, needs):
     a, b = args
-    return (unbroadcast(g, a.shape) if needs[0] else None, unbroadcast(g, b.shape) if needs[1] else None)
+    return (
+        unbroadcast(g, a.shape) if needs[0] else None,
+        unbroadcast(g, b.shape) if needs[1] else None,
+    )
 
 
 def _sub_rule(g, out, args, ctx, needs):
     a, b = args
-    return (unbroadcast(g, a.shape) if needs[0] else None, unbroadcast(-g, b.shape) if needs[1] else None)
+    return (
+        unbroadcast(g, a.shape) if needs[0] else None,
+        unbroadcast(-g, b.shape) if needs[1] else None,
+    )
 
 
 def _mul_rule(g, out, args, ctx, needs):

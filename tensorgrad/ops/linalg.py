@@ -15,13 +15,16 @@ from .elementwise import unbroadcast
 
 def _check(a: Tensor, b: Tensor) -> None:
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: operands must have at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
         raise ValueError(
             f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
-            f"{k_a} (last axis of the first) != {k_b} ({'only' if b.ndim == 1 else 'second-to-last'} axis of the second)"
+            f"{k_a} (last axis of the first) != {k_b} "
+            f"({'only' if b.ndim == 1 else 'second-to-last'} axis of the second)"
         )
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])

@@ -91,8 +91,14 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
-        data = np.sum(x.data, axis=axes, keepdims=keepdims) / n if n else np.mean(x.data, axis=axes, keepdims=keepdims)
-    return record(np.asarray(data, dtype=_float_dtype(x)), (x,), "mean", _mean_rule, (axes, keepdims, n))
+        data = (
+            np.sum(x.data, axis=axes, keepdims=keepdims) / n
+            if n
+            else np.mean(x.data, axis=axes, keepdims=keepdims)
+        )
+    return record(
+        np.asarray(data, dtype=_float_dtype(x)), (x,), "mean", _mean_rule, (axes, keepdims, n)
+    )
 
 
 def _float_dtype(x: Tensor) -> np.dtype:

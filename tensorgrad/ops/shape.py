@@ -56,7 +56,11 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def squeeze(x: Tensor, axis=None) -> Tensor:
     """Drop axes of size 1 (all of them, or the given ones)."""
-    axes = normalize_axes("squeeze", axis, x.ndim) if axis is not None else tuple(i for i, n in enumerate(x.shape) if n == 1)
+    axes = (
+        normalize_axes("squeeze", axis, x.ndim)
+        if axis is not None
+        else tuple(i for i, n in enumerate(x.shape) if n == 1)
+    )
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
@@ -77,8 +81,13 @@ def transpose(x: Tensor, *axes) -> Tensor:
     """Permute axes as NumPy does (reversed by default). PyTorch's ``transpose(a, b)``
     is :func:`swapaxes` here."""
     axes = _as_shape(axes) if axes else tuple(reversed(range(x.ndim)))
-    if sorted(normalize_axes("transpose", axes, x.ndim)) != list(range(x.ndim)) or len(axes) != x.ndim:
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of {x.shape}")
+    if (
+        sorted(normalize_axes("transpose", axes, x.ndim)) != list(range(x.ndim))
+        or len(axes) != x.ndim
+    ):
+        raise ValueError(
+            f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of {x.shape}"
+        )
     axes = tuple(a % x.ndim for a in axes)
     return record(x.data.transpose(axes), (x,), "transpose", _transpose_rule, axes)
 
@@ -110,7 +119,10 @@ def broadcast_to(x: Tensor, *shape) -> Tensor:
 def _is_basic(key) -> bool:
     parts = key if isinstance(key, tuple) else (key,)
     return all(
-        p is None or p is Ellipsis or isinstance(p, slice) or (isinstance(p, (int, np.integer)) and not isinstance(p, bool))
+        p is None
+        or p is Ellipsis
+        or isinstance(p, slice)
+        or (isinstance(p, (int, np.integer)) and not isinstance(p, bool))
         for p in parts
     )
 
@@ -129,7 +141,13 @@ def getitem(x: Tensor, index) -> Tensor:
         data = x.data[key]
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {index!r})") from None
-    return record(np.asarray(data) if np.ndim(data) == 0 else data, (x,), "index", _getitem_rule, (key, _is_basic(key)))
+    return record(
+        np.asarray(data) if np.ndim(data) == 0 else data,
+        (x,),
+        "index",
+        _getitem_rule,
+        (key, _is_basic(key)),
+    )
 
 
 def _scatter_rule(g, out, args, ctx, needs):
@@ -140,7 +158,13 @@ def _scatter_rule(g, out, args, ctx, needs):
 def scatter_add(g: Tensor, shape: tuple, index, basic: bool) -> Tensor:
     """Zeros of ``shape`` with ``g`` added at ``index``: the gradient of indexing,
     as a differentiable op (its own gradient is indexing again)."""
-    return record(d.scatter_add(g.data, shape, index, basic), (g,), "scatter_add", _scatter_rule, (index, basic))
+    return record(
+        d.scatter_add(g.data, shape, index, basic),
+        (g,),
+        "scatter_add",
+        _scatter_rule,
+        (index, basic),
+    )
 
 
 def _concatenate_rule(g, out, args, ctx, needs):
@@ -161,7 +185,11 @@ def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
         raise ValueError("concatenate: 0-d tensors cannot be concatenated; use stack")
     axis = normalize_axes("concatenate", axis, ndim)[0]
     for t in tensors:
-        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1 :] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]:
+        if (
+            t.ndim != ndim
+            or t.shape[:axis] + t.shape[axis + 1 :]
+            != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
+        ):
             raise ValueError(
                 f"concatenate: shapes {[u.shape for u in tensors]} differ outside axis {axis}"
             )
@@ -196,5 +224,7 @@ def astype(x: Tensor, dtype) -> Tensor:
     """The same values in another dtype; the gradient is cast back."""
     dtype = np.dtype(dtype)
     if x.requires_grad and dtype.kind != "f":
-        raise TypeError(f"astype: a tensor that requires grad can only become floating, not {dtype}")
+        raise TypeError(
+            f"astype: a tensor that requires grad can only become floating, not {dtype}"
+        )
     return record(x.data.astype(dtype), (x,), "astype", _astype_rule)
