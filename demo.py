@@ -65,6 +65,9 @@ def tensor_step(model: tg.nn.MLP, X: tg.Tensor, y: tg.Tensor) -> tuple[tg.Tensor
 
 
 def progress(label: str, step: int, steps: int, loss: float, acc: float) -> None:
+    """A one-line progress bar redrawn in place (only the last state when not a terminal)."""
+    if not sys.stdout.isatty() and step + 1 != steps:
+        return
     width = 30
     filled = int(width * (step + 1) / steps)
     bar = "█" * filled + "·" * (width - filled)
@@ -148,14 +151,19 @@ def one_neuron_graphs(out: Path) -> list[Path]:
     w.label = "w"
     tb = tg.tensor(b, requires_grad=True)
     tb.label = "b"
-    t_out = (x @ w + tb).tanh()
+    z = (x @ w).retain_grad()  # keep interior gradients so the drawing shows them
+    n = (z + tb).retain_grad()
+    t_out = n.tanh()
     t_out.label = "o"
     t_out.backward(retain_graph=True)
 
-    paths = [out / "neuron_micrograd.svg", out / "neuron_tensorgrad.svg", out / "side_by_side.html"]
+    paths = [out / "neuron_micrograd.svg", out / "neuron_tensorgrad.svg"]
     viz.save(v_out, paths[0])
     viz.save(t_out, paths[1])
-    viz.side_by_side(v_out, t_out, titles=("micrograd", "tensorgrad")).save(paths[2])
+    pair = viz.side_by_side(v_out, t_out, titles=("micrograd", "tensorgrad"))
+    for suffix in (".html", ".svg"):
+        paths.append(out / f"side_by_side{suffix}")
+        pair.save(paths[-1])
     return paths
 
 

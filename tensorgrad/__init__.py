@@ -6,7 +6,11 @@ scalar engine (``micrograd.autodiff``).
 
 from micrograd.autodiff import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-from . import ops  # noqa: I001
+# tensor.py goes first: it defines Tensor, then installs the ops (which need Tensor).
+from .tensor import Tensor, as_tensor, is_tensor, tensor
+
+# isort: split
+from . import ops
 from .autograd import GradcheckError, detect_anomaly, grad, gradcheck
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .ops.elementwise import clip, maximum, minimum, where
@@ -24,7 +28,6 @@ from .ops.shape import (
     unsqueeze,
 )
 from .random import manual_seed
-from .tensor import Tensor, as_tensor, is_tensor, tensor  # first: it installs the ops
 
 
 def _function(name: str):

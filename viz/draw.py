@@ -676,7 +676,8 @@ class SideBySide:
     def combined(self) -> Drawing:
         """One Digraph holding both graphs as titled clusters (for .svg/.png/.pdf/.dot)."""
         kw = dict(self.draw_kwargs)
-        dot = _new_drawing(kw.pop("rankdir", "LR"), kw.pop("format", None), kw.pop("timeout", None))
+        rankdir = kw.pop("rankdir", "LR")
+        dot = _new_drawing(rankdir, kw.pop("format", None), kw.pop("timeout", None))
         max_nodes = kw.pop("max_nodes", 500)
         opts = _options(
             kw.pop("show_data", True),
@@ -686,7 +687,10 @@ class SideBySide:
         )
         if kw:
             raise TypeError(f"side_by_side: unexpected arguments {sorted(kw)}")
-        for side, title, root in zip("ab", self.titles, self.roots):
+        sides = list(zip("ab", self.titles, self.roots))
+        if rankdir == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
+            sides.reverse()
+        for side, title, root in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
                 sub.attr(
                     label=f"<<b>{escape(title, 80)}</b>>",
