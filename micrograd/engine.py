@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Iterable
 
 from . import autodiff
@@ -19,6 +20,7 @@ from . import autodiff
 __all__ = ["Value", "add_all"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
+_new = object.__new__  # a bare instance; the op methods fill in every slot themselves
 
 
 class Value:
@@ -48,11 +50,23 @@ class Value:
     # -- the backward core's node protocol -----------------------------------------------
 
     def _vjp(self, g, graph: bool):
-        if self._rule is None:
+        rule = self._rule
+        if rule is None:
             raise RuntimeError(f"Value: no gradient rule for op {self._op!r}")
+        prev = self._prev
         if graph:
-            return self._rule(g, self, self._prev, self._ctx)
-        return self._rule(g, self.data, [p.data for p in self._prev], self._ctx)
+            return rule(g, self, prev, self._ctx)
+        # The parents' floats, built without a comprehension: this runs once per node.
+        n = len(prev)
+        if n == 2:
+            args = (prev[0].data, prev[1].data)
+        elif n == 1:
+            args = (prev[0].data,)
+        elif rule is _add:  # an n-ary sum: its rule needs only the count
+            args = prev
+        else:
+            args = [p.data for p in prev]
+        return rule(g, self.data, args, self._ctx)
 
     def _receive_grad(self, g: float) -> None:
         # A leaf accumulates across backward calls (as in PyTorch) until zero_grad;
@@ -106,9 +120,7 @@ def _as_float(data) -> float:
         return float(data)
     if isinstance(data, Value):
         raise TypeError("Value(...) got a Value; use its .data, or the Value itself")
-    raise TypeError(
-        f"Value(...) takes a real number, got {type(data).__name__}: {data!r:.60}"
-    )
+    raise TypeError(f"Value(...) takes a real number, got {type(data).__name__}: {data!r:.60}")
 
 
 def _constant(x):
@@ -121,8 +133,11 @@ def _constant(x):
 
 
 def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
-    """Make the output node of an op (a bare leaf when grad mode is off)."""
-    out = Value.__new__(Value)
+    """Make the output node of an op (a bare leaf when grad mode is off).
+
+    The op methods below inline this (it runs once per node); it is kept for the rest.
+    """
+    out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
@@ -138,19 +153,24 @@ def add_all(values: Iterable) -> Value:
 
     Numbers among the values are folded into one constant.
     """
-    nodes, const = [], 0.0
+    values = list(values)
+    nodes, const = values, 0.0
     for v in values:
-        if type(v) is Value:
-            nodes.append(v)
-        else:
-            c = _constant(v)
-            if c is NotImplemented:
-                raise TypeError(f"add_all: cannot add {type(v).__name__}")
-            const += c
-    total = math.fsum([v.data for v in nodes]) + const if nodes else const
+        if type(v) is not Value:  # numbers among them: fold those into one constant
+            nodes = []
+            for v in values:
+                if type(v) is Value:
+                    nodes.append(v)
+                else:
+                    c = _constant(v)
+                    if c is NotImplemented:
+                        raise TypeError(f"add_all: cannot add {type(v).__name__}")
+                    const += c
+            break
     if not nodes:
-        return Value(total)
-    return _record(total, tuple(nodes), "+", _add, const or None)
+        return Value(const)
+    total = math.fsum([v.data for v in nodes])
+    return _record(total + const if const else total, tuple(nodes), "+", _add, const or None)
 
 
 # ----------------------------------------------------------------------------- IEEE helpers
@@ -206,9 +226,11 @@ def _sigmoid(x: float) -> float:
 
 
 def _log(x: float) -> float:
-    if x < 0 or x != x:
+    if x < 0:
         raise ValueError(f"log: undefined for {x} (log needs a positive number)")
-    return math.log(x) if x > 0 else -math.inf
+    if x > 0:
+        return math.log(x)
+    return -math.inf if x == 0 else math.nan  # log 0 = -inf; nan stays nan, as IEEE
 
 
 def _sqrt(x: float) -> float:
@@ -217,13 +239,21 @@ def _sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
+def _sin(x: float) -> float:
+    return math.nan if math.isinf(x) else math.sin(x)  # math.sin raises on ±inf; IEEE: nan
+
+
+def _cos(x: float) -> float:
+    return math.nan if math.isinf(x) else math.cos(x)
+
+
 def _on(fn, method: str):
     """``fn`` for floats, the Value method of the same name for Values."""
     return lambda x: getattr(x, method)() if type(x) is Value else fn(x)
 
 
-_cos_any = _on(math.cos, "cos")
-_sin_any = _on(math.sin, "sin")
+_cos_any = _on(_cos, "cos")
+_sin_any = _on(_sin, "sin")
 _log_any = _on(_log, "log")
 
 
@@ -268,24 +298,28 @@ def _rdiv(g, out, args, c):  # c / x: d/dx = -c / x² = -out / x
 
 
 def _pow_const(g, out, args, c):  # x ** c
+    if c == 0:  # x ** 0 is constant; PyTorch gives 0 here too (not 0 * inf = nan at x = 0)
+        return (g * 0.0,)
     return (g * c * _pow(args[0], c - 1),)
 
 
 def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
     x, y = args
-    gx = g * y * _pow(x, y - 1)
-    base = _data(x)
-    if base > 0:
+    base, exponent = _data(x), _data(y)
+    gx = g * 0.0 if exponent == 0 else g * y * _pow(x, y - 1)  # as x ** c above
+    if base > 0 or (base == 0 and exponent < 0):  # at 0: inf * log 0 = -inf, as PyTorch
         gy = g * out * _log_any(x)
-    else:  # log x undefined: 0 where x = 0 and y >= 0 (the limit), else nan, as PyTorch
-        gy = g * (0.0 if base == 0 and _data(y) >= 0 else math.nan)
+    else:  # 0 where x = 0 and y >= 0 (the limit of x^y log x); log x undefined for x < 0
+        gy = g * (0.0 if base == 0 else math.nan)
     return gx, gy
 
 
 def _rpow(g, out, args, c):  # c ** x: d/dx = c^x log c
     if c > 0:
         return (g * out * math.log(c),)
-    return (g * (0.0 if c == 0 else math.nan),)
+    if c == 0:  # 0 for x >= 0 (as x ** y above); inf * log 0 = -inf for x < 0
+        return (g * (0.0 if _data(args[0]) >= 0 else -math.inf),)
+    return (g * math.nan,)
 
 
 def _neg(g, out, args, c):
@@ -297,8 +331,8 @@ def _abs(g, out, args, c):  # sign(x), with 0 at 0 as PyTorch
     return (g * ((x > 0) - (x < 0)),)
 
 
-def _relu(g, out, args, c):
-    return (g * (_data(out) > 0),)
+def _relu(g, out, args, c):  # 1 where out > 0; nan passes its gradient, as PyTorch
+    return (g * (not _data(out) <= 0),)
 
 
 def _tanh(g, out, args, c):  # 1 - tanh²
@@ -336,16 +370,32 @@ _RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu":
 # ----------------------------------------------------------------------------- the op table
 
 
+# Each op method builds its output node inline (no helper call): with a plain backward
+# these methods are most of the forward pass's time.
+
+
 def _binary(op: str, forward, both_rule, const_rule):
     """``self op other`` for another Value (rule on both) or a number (rule on self)."""
 
     def method(self, other):
         if type(other) is Value:
-            return _record(forward(self.data, other.data), (self, other), op, both_rule)
-        c = _constant(other)
-        if c is NotImplemented:
-            return NotImplemented
-        return _record(forward(self.data, c), (self,), op, const_rule, c)
+            data = forward(self.data, other.data)
+            prev, rule, c = (self, other), both_rule, None
+        else:
+            c = _constant(other)
+            if c is NotImplemented:
+                return NotImplemented
+            data = forward(self.data, c)
+            prev, rule = (self,), const_rule
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        if _grad_mode.enabled:
+            out._prev, out._op, out._rule, out._ctx = prev, op, rule, c
+        else:
+            out._prev, out._op, out._rule, out._ctx = (), "", None, None
+        return out
 
     return method
 
@@ -357,49 +407,58 @@ def _reflected(op: str, forward, rule):
         c = _constant(other)
         if c is NotImplemented:
             return NotImplemented
-        return _record(forward(c, self.data), (self,), op, rule, c)
+        out = _new(Value)
+        out.data = forward(c, self.data)
+        out.grad = 0.0
+        out.label = ""
+        if _grad_mode.enabled:
+            out._prev, out._op, out._rule, out._ctx = (self,), op, rule, c
+        else:
+            out._prev, out._op, out._rule, out._ctx = (), "", None, None
+        return out
 
     return method
 
 
 def _unary(op: str, forward, rule):
     def method(self):
-        return _record(forward(self.data), (self,), op, rule)
+        out = _new(Value)
+        out.data = forward(self.data)
+        out.grad = 0.0
+        out.label = ""
+        if _grad_mode.enabled:
+            out._prev, out._op, out._rule, out._ctx = (self,), op, rule, None
+        else:
+            out._prev, out._op, out._rule, out._ctx = (), "", None, None
+        return out
 
     method.__name__ = op
     method.__doc__ = f"{op}(self), differentiable."
     return method
 
 
-def _add_f(a, b):
-    return a + b
+def _relu_f(x: float) -> float:
+    return 0.0 if x < 0 else x  # the classic's form: nan stays nan, as in PyTorch
 
 
-def _sub_f(a, b):
-    return a - b
-
-
-def _mul_f(a, b):
-    return a * b
-
-
-Value.__add__ = _binary("+", _add_f, _add, _add)
-Value.__radd__ = _reflected("+", _add_f, _add)
-Value.__sub__ = _binary("-", _sub_f, _sub, _add)
-Value.__rsub__ = _reflected("-", _sub_f, _rsub)
-Value.__mul__ = _binary("*", _mul_f, _mul, _scale)
-Value.__rmul__ = _reflected("*", _mul_f, _scale)
+# The forward of + - * is the C function from ``operator`` (cheaper to call than a lambda).
+Value.__add__ = _binary("+", operator.add, _add, _add)
+Value.__radd__ = _reflected("+", operator.add, _add)
+Value.__sub__ = _binary("-", operator.sub, _sub, _add)
+Value.__rsub__ = _reflected("-", operator.sub, _rsub)
+Value.__mul__ = _binary("*", operator.mul, _mul, _scale)
+Value.__rmul__ = _reflected("*", operator.mul, _scale)
 Value.__truediv__ = _binary("/", _div, _truediv, _div_const)
 Value.__rtruediv__ = _reflected("/", _div, _rdiv)
 Value.__pow__ = _binary("**", _pow, _pow_var, _pow_const)
 Value.__rpow__ = _reflected("**", _pow, _rpow)
-Value.__neg__ = _unary("neg", lambda x: -x, _neg)
+Value.__neg__ = _unary("neg", operator.neg, _neg)
 Value.__abs__ = Value.abs = _unary("abs", abs, _abs)
-Value.relu = _unary("relu", lambda x: x if x > 0 else 0.0, _relu)
+Value.relu = _unary("relu", _relu_f, _relu)
 Value.tanh = _unary("tanh", math.tanh, _tanh)
 Value.sigmoid = _unary("sigmoid", _sigmoid, _sigmoid_rule)
 Value.exp = _unary("exp", _exp, _exp_rule)
 Value.log = _unary("log", _log, _log_rule)
 Value.sqrt = _unary("sqrt", _sqrt, _sqrt_rule)
-Value.sin = _unary("sin", math.sin, _sin_rule)
-Value.cos = _unary("cos", math.cos, _cos_rule)
+Value.sin = _unary("sin", _sin, _sin_rule)
+Value.cos = _unary("cos", _cos, _cos_rule)

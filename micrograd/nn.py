@@ -9,6 +9,7 @@ default), tanh, sigmoid or none.
 
 from __future__ import annotations
 
+import operator
 import random
 
 from .engine import Value, add_all
@@ -36,7 +37,9 @@ class Neuron(Module):
         if activation is None:
             activation = "relu" if nonlin else "linear"
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"Neuron: activation must be one of {_ACTIVATIONS}, got {activation!r}")
+            raise ValueError(
+                f"Neuron: activation must be one of {_ACTIVATIONS}, got {activation!r}"
+            )
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.activation = activation
@@ -45,7 +48,9 @@ class Neuron(Module):
     def __call__(self, x) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        act = add_all([wi * xi for wi, xi in zip(self.w, x)] + [self.b])
+        terms = list(map(operator.mul, self.w, x))  # the products stay nodes of their own
+        terms.append(self.b)
+        act = add_all(terms)
         if self.activation == "linear":
             return act
         return getattr(act, self.activation)()
@@ -81,7 +86,9 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: list[int], activation: str = "relu") -> None:
         sizes = [nin] + list(nouts)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation=activation if i != len(nouts) - 1 else "linear")
+            Layer(
+                sizes[i], sizes[i + 1], activation=activation if i != len(nouts) - 1 else "linear"
+            )
             for i in range(len(nouts))
         ]
 

@@ -1,0 +1,248 @@
+"""Value.backward: accumulation, repeated calls, the lecture's step-by-step _backward,
+hand-built classic nodes, a 1,000,000-node chain, and freeing by reference counting."""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+import weakref
+
+import pytest
+
+from micrograd import Value, autodiff
+from micrograd.nn import MLP
+
+# ----------------------------------------------------------------------------- basics
+
+
+def test_value_basics():
+    v = Value(3)
+    assert type(v.data) is float and v.data == 3.0
+    assert type(v.grad) is float and v.grad == 0.0
+    assert v._prev == () and v._op == ""
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"  # the classic repr
+    assert float(Value(-1.5)) == -1.5
+    assert Value(1.0, label="x").label == "x"
+
+
+def test_backward_on_a_leaf_and_with_a_gradient():
+    x = Value(4.0)
+    x.backward()
+    assert x.grad == 1.0
+    y = Value(3.0)
+    (y * y).backward(gradient=0.5)  # the vector in the vector-Jacobian product
+    assert y.grad == 0.5 * 2 * 3.0
+
+
+def test_op_names_and_parent_order():
+    x, y = Value(2.0), Value(3.0)
+    assert (x * y)._prev == (x, y) and (x * y)._op == "*"
+    assert (y - x)._prev == (y, x)
+    assert (x**y)._prev == (x, y)
+    assert (2**x)._prev == (x,)  # the number is a constant, not a node
+    assert (x + 1)._prev == (x,) and (1 + x)._op == "+"
+    assert x.tanh()._op == "tanh" and x.relu()._op == "relu"
+
+
+# ----------------------------------------------------------------------------- twice
+
+
+def test_backward_twice_doubles_leaves_but_not_interior_nodes():
+    # d = a·b + a·b·b with c = a·b reused: dd/da = b + b², dd/db = a + 2ab, dd/dc = 1 + b
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c + c * b
+    d.backward()
+    assert (a.grad, b.grad, c.grad, d.grad) == (-3.0 + 9.0, 2.0 - 12.0, 1 - 3.0, 1.0)
+    d.backward()
+    # Leaves accumulate, as in PyTorch ...
+    assert (a.grad, b.grad) == (2 * 6.0, 2 * -10.0)
+    # ... but an interior node shows the latest backward's gradient, never a doubled one.
+    assert (c.grad, d.grad) == (-2.0, 1.0)
+
+
+def test_interior_gradient_is_not_double_counted_into_leaves():
+    # The classic bug: if c kept its old grad, the second backward would push 2·(dd/dc).
+    x = Value(1.5)
+    c = x * x
+    d = c.tanh()
+    d.backward()
+    first = x.grad
+    d.backward()
+    assert x.grad == 2 * first
+    assert c.grad == pytest.approx(1 - math.tanh(2.25) ** 2, rel=1e-15)
+
+
+def test_zero_grad_by_hand_then_backward_again():
+    x = Value(3.0)
+    y = x * x
+    y.backward()
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == 6.0
+
+
+# ----------------------------------------------------------------------------- by hand
+
+
+def _lecture_neuron():
+    """The classic lecture's neuron: o = tanh(x1·w1 + x2·w2 + b)."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x2w2 = x2 * w2
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
+    o = n.tanh()
+    return o, [x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n, o]
+
+
+def _classic_topo(root):
+    """The lecture's build_topo, written with a stack (no recursion)."""
+    topo, visited, stack = [], set(), [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            topo.append(v)
+        elif v not in visited:
+            visited.add(v)
+            stack.append((v, True))
+            stack.extend((child, False) for child in v._prev)
+    return topo
+
+
+def test_step_by_step_backward_like_the_lecture():
+    o, nodes = _lecture_neuron()
+    o.grad = 1.0
+    for node in reversed(_classic_topo(o)):
+        node._backward()
+    by_hand = [n.grad for n in nodes]
+
+    o2, nodes2 = _lecture_neuron()
+    o2.backward()
+    assert by_hand == pytest.approx([n.grad for n in nodes2], rel=1e-15)
+
+    # The lecture's numbers, by hand: n = 0.8814, tanh(n) = 1/√2, do/dn = 1 - 1/2 = 0.5.
+    x1, x2, w1, w2 = nodes[:4]
+    assert o.data == pytest.approx(math.sqrt(0.5), rel=1e-12)
+    assert nodes[8].grad == pytest.approx(0.5, rel=1e-12)
+    assert (x1.grad, w1.grad) == pytest.approx((-1.5, 1.0), rel=1e-12)
+    assert (x2.grad, w2.grad) == pytest.approx((0.5, 0.0), abs=1e-12)
+
+
+def test_step_by_step_with_the_cores_order():
+    o, nodes = _lecture_neuron()
+    o.grad = 1.0
+    for node in reversed(autodiff.topological_order([o])):
+        node._backward()
+    o2, nodes2 = _lecture_neuron()
+    o2.backward()
+    assert [n.grad for n in nodes] == pytest.approx([n.grad for n in nodes2], rel=1e-15)
+
+
+def test_backward_on_a_leaf_by_hand_is_a_no_op():
+    x = Value(1.0)
+    x.grad = 2.0
+    x._backward()
+    assert x.grad == 2.0
+
+
+def test_nodes_built_by_hand_like_the_classic_code():
+    # Classic code builds nodes as Value(data, (children...), op).
+    a, b = Value(2.0), Value(-4.0)
+    prod = Value(a.data * b.data, (a, b), "*")
+    total = Value(prod.data + a.data, (prod, a), "+")
+    out = Value(math.tanh(total.data), (total,), "tanh")
+    out.backward()
+    s = 1 - math.tanh(-6.0) ** 2  # out = tanh(ab + a) at ab + a = -6
+    assert a.grad == pytest.approx(s * (b.data + 1), rel=1e-12)
+    assert b.grad == pytest.approx(s * a.data, rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- depth
+
+
+def test_million_node_chain_under_the_default_recursion_limit():
+    n = 1_000_000
+    c = 1.0 + 1e-7
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, 1000))  # Python's default: no recursion may be used
+    try:
+        x = Value(0.75)
+        y = x
+        for _ in range(n):
+            y = y * c
+        y.backward()
+        depth_limit_after = sys.getrecursionlimit()
+        del y  # freeing a chain this deep must not recurse either
+    finally:
+        sys.setrecursionlimit(limit)
+    assert depth_limit_after == min(limit, 1000)  # nothing raised the limit behind our back
+    closed_form = math.exp(n * math.log1p(1e-7))  # c ** n
+    assert x.grad == pytest.approx(closed_form, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _dies_by_refcount(build):
+    """build() -> (names to drop, the node to watch). True if the node dies with gc off."""
+    gc.collect()
+    gc.disable()
+    try:
+        names, node = build()
+        ref = weakref.ref(node)
+        del node
+        names.clear()
+        return ref() is None
+    finally:
+        gc.enable()
+
+
+def test_graph_is_freed_by_reference_counting():
+    def build():
+        a, b = Value(1.0), Value(2.0)
+        c = a * b
+        d = (c.tanh() + a) ** 2 / b
+        return [d], c
+
+    assert _dies_by_refcount(build)
+
+
+def test_graph_is_freed_by_reference_counting_after_backward():
+    def build():
+        a, b = Value(1.0), Value(2.0)
+        c = (a * b).exp()
+        d = (c + a.sigmoid()) * c.log()
+        d.backward()
+        d.backward()
+        return [d], c
+
+    assert _dies_by_refcount(build)
+
+
+def test_second_order_graph_is_freed_by_reference_counting():
+    import micrograd
+
+    def build():
+        x = Value(0.3)
+        inner = (x**3).tanh()
+        (g,) = micrograd.grad(inner, [x], create_graph=True)
+        (g2,) = micrograd.grad(g, [x], create_graph=True)
+        g2.backward()
+        return [inner, g, g2], inner
+
+    assert _dies_by_refcount(build)
+
+
+def test_training_step_graph_is_freed_by_reference_counting():
+    def build():
+        model = MLP(3, [4, 1])
+        loss = (model([1.0, -2.0, 0.5]) - 1.0) ** 2
+        model.zero_grad()
+        loss.backward()
+        return [loss], loss._prev[0]
+
+    assert _dies_by_refcount(build)

@@ -1,0 +1,106 @@
+"""What bad input gets (DESIGN.md, the Value rows): a clear exception, nothing changed."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from micrograd import Value, add_all
+
+
+@pytest.mark.parametrize(
+    "bad, type_name",
+    [
+        ("3", "str"),
+        (None, "NoneType"),
+        (1 + 2j, "complex"),
+        (np.array([1.0, 2.0]), "ndarray"),
+        (np.array(1.0), "ndarray"),  # even a 0-d array: a Value holds one float, not arrays
+        ([1.0], "list"),
+        (Value(1.0), "Value"),
+    ],
+    ids=["str", "None", "complex", "array", "0-d array", "list", "Value"],
+)
+def test_value_rejects_non_real_data(bad, type_name):
+    with pytest.raises(TypeError, match=type_name):
+        Value(bad)
+
+
+@pytest.mark.parametrize(
+    "good, expected",
+    [(3, 3.0), (True, 1.0), (np.float64(2.5), 2.5), (np.int64(-4), -4.0), (Fraction(1, 4), 0.25)],
+)
+def test_value_accepts_real_numbers_as_floats(good, expected):
+    v = Value(good)
+    assert type(v.data) is float and v.data == expected
+
+
+@pytest.mark.parametrize(
+    "make, op, value",
+    [
+        (lambda: Value(-1).log(), "log", "-1"),
+        (lambda: Value(-8) ** 0.5, "pow", "-8"),
+        (lambda: Value(-8) ** Value(0.5), "pow", "-8"),
+        (lambda: (-8) ** Value(1 / 3), "pow", "-8"),
+        (lambda: Value(-1).sqrt(), "sqrt", "-1"),
+        (lambda: Value(-1e-300).sqrt(), "sqrt", "-1e-300"),
+    ],
+    ids=["log(-1)", "(-8)**0.5", "(-8)**Value(0.5)", "-8**Value(1/3)", "sqrt(-1)", "sqrt(-tiny)"],
+)
+def test_domain_errors_name_the_op_and_value(make, op, value):
+    with pytest.raises(ValueError) as info:
+        make()
+    message = str(info.value)
+    assert op in message and value in message
+
+
+def test_domain_errors_never_give_complex_numbers():
+    # Python's own float ** gives a complex number here; the engine must not.
+    assert isinstance((-8.0) ** 0.5, complex)
+    for make in (lambda: Value(-8.0) ** 0.5, lambda: Value(-2.0) ** Value(1.5)):
+        with pytest.raises(ValueError):
+            make()
+
+
+def test_negative_base_with_an_integer_exponent_is_fine():
+    assert (Value(-2.0) ** 3).data == -8.0
+    assert (Value(-2.0) ** Value(2.0)).data == 4.0
+    assert ((-2) ** Value(3.0)).data == -8.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Value(1) + "a",
+        lambda: "a" + Value(1),
+        lambda: Value(1) * None,
+        lambda: Value(1) - [1.0],
+        lambda: Value(1) / "2",
+        lambda: Value(1) ** "2",
+        lambda: 1j * Value(1),
+        lambda: Value(1) < "a",
+    ],
+    ids=["V+str", "str+V", "V*None", "V-list", "V/str", "V**str", "complex*V", "V<str"],
+)
+def test_unsupported_operands_are_type_errors(make):
+    with pytest.raises(TypeError):
+        make()
+
+
+def test_add_all_rejects_non_numbers():
+    with pytest.raises(TypeError, match="str"):
+        add_all([Value(1.0), "x"])
+
+
+def test_a_failed_op_changes_nothing():
+    x = Value(-4.0)
+    y = x * 2
+    y.backward()
+    with pytest.raises(ValueError):
+        y.log()
+    with pytest.raises(TypeError):
+        y + "a"
+    assert (x.data, x.grad, y.data, y.grad) == (-4.0, 2.0, -8.0, 1.0)
+    assert y._prev == (x,)

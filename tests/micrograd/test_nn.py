@@ -1,0 +1,156 @@
+"""micrograd.nn: the classic Neuron / Layer / MLP API, unchanged.
+
+The comparison of an MLP's outputs and gradients with the same network in PyTorch is
+in test_torch.py; here: signatures, parameter counts, initialisation, repr, zero_grad,
+and outputs and gradients worked out by hand or by central differences.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+from .cases import central_difference
+
+
+def test_neuron_signature_and_parameters():
+    n = Neuron(3)
+    assert n.nonlin is True
+    assert len(n.w) == 3 and len(n.parameters()) == 4
+    assert n.parameters()[-1] is n.b
+    assert all(type(p) is Value for p in n.parameters())
+    assert Neuron(3, nonlin=False).nonlin is False
+    assert Neuron(3, False).nonlin is False  # positional, as the classic allows
+
+
+def test_neuron_initialisation_is_the_classics():
+    # The classic draws w from random.uniform(-1, 1), one per input, in order; b = 0.
+    random.seed(123)
+    n = Neuron(5)
+    random.seed(123)
+    expected = [random.uniform(-1, 1) for _ in range(5)]
+    assert [w.data for w in n.w] == expected
+    assert n.b.data == 0.0
+
+
+def test_layer_and_mlp_parameter_counts():
+    assert len(Layer(3, 4).parameters()) == 4 * (3 + 1)
+    assert len(Layer(3, 4, nonlin=False).parameters()) == 16
+    assert all(not n.nonlin for n in Layer(3, 4, nonlin=False).neurons)
+    model = MLP(3, [4, 4, 1])  # the classic README's network: 41 parameters
+    assert len(model.parameters()) == 4 * 4 + 4 * 5 + 1 * 5 == 41
+    assert len({id(p) for p in model.parameters()}) == 41
+    assert isinstance(model, Module) and Module().parameters() == []
+
+
+def test_mlp_nonlinearity_on_all_layers_but_the_last():
+    model = MLP(2, [3, 3, 1])
+    flags = [[n.nonlin for n in layer.neurons] for layer in model.layers]
+    assert flags == [[True] * 3, [True] * 3, [False]]
+
+
+def test_repr_is_the_classics():
+    model = MLP(2, [3, 1])
+    relu2 = ", ".join(["ReLUNeuron(2)"] * 3)
+    expected = f"MLP of [Layer of [{relu2}], Layer of [LinearNeuron(3)]]"
+    assert repr(model) == expected
+    assert repr(Neuron(4)) == "ReLUNeuron(4)"
+    assert repr(Neuron(4, nonlin=False)) == "LinearNeuron(4)"
+
+
+def test_neuron_output_and_gradients_by_hand():
+    n = Neuron(3)
+    for p, v in zip(n.parameters(), [0.5, -1.0, 2.0, 0.25]):
+        p.data = v
+    x = [Value(1.0), Value(2.0), Value(-0.5)]
+    out = n(x)
+    # relu(0.5·1 - 1·2 + 2·(-0.5) + 0.25) = relu(-2.25) = 0: no gradient flows
+    assert out.data == 0.0
+    out.backward()
+    assert [p.grad for p in n.parameters()] == [0.0] * 4
+    n.b.data = 3.0  # now -2.5 + 3 = 0.5 > 0: d out/d w = x, d out/d b = 1, d out/d x = w
+    out = n(x)
+    assert out.data == 0.5
+    n.zero_grad()
+    out.backward()
+    assert [p.grad for p in n.parameters()] == [1.0, 2.0, -0.5, 1.0]
+    assert [xi.grad for xi in x] == [0.5, -1.0, 2.0]
+
+
+def test_neuron_takes_plain_numbers_and_checks_the_length():
+    n = Neuron(2, nonlin=False)
+    n.w[0].data, n.w[1].data, n.b.data = 2.0, -1.0, 0.5
+    assert n([3.0, 4]).data == 2.0 * 3 - 4 + 0.5
+    with pytest.raises(ValueError, match="2 inputs"):
+        n([1.0, 2.0, 3.0])
+
+
+def test_layer_returns_a_value_for_one_neuron_and_a_list_otherwise():
+    x = [Value(1.0), Value(-1.0)]
+    assert type(Layer(2, 1)(x)) is Value
+    out = Layer(2, 3)(x)
+    assert type(out) is list and len(out) == 3
+
+
+def test_zero_grad():
+    model = MLP(3, [4, 1])
+    model([1.0, 2.0, 3.0]).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_mlp_gradients_match_central_differences():
+    random.seed(7)
+    model = MLP(3, [4, 4, 1])
+    params = model.parameters()
+    xs = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.7], [-0.2, 0.9, 0.4]]
+    ys = [1.0, -1.0, 0.5]
+
+    def loss_at(*values):
+        for p, v in zip(params, values):
+            p.data = v
+        total = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        return total.data
+
+    point = tuple(p.data for p in params)
+    loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+    model.zero_grad()
+    loss.backward()
+    grads = [p.grad for p in params]
+    assert any(g != 0.0 for g in grads)
+    for i, g in enumerate(grads):
+        assert g == pytest.approx(central_difference(loss_at, point, i), rel=1e-5, abs=1e-7)
+
+
+def test_the_classic_demo_loop_trains():
+    # The classic demo's loop, unchanged: max-margin loss, L2, zero_grad, backward, SGD.
+    random.seed(1337)
+    X = [[2.0, 1.0], [1.5, 2.0], [2.5, 1.5], [-2.0, -1.0], [-1.5, -2.0], [-1.0, -1.5]]
+    Y = [1.0, 1.0, 1.0, -1.0, -1.0, -1.0]
+    model = MLP(2, [8, 8, 1])
+
+    def loss():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(Y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(Y, scores)]
+        return data_loss + reg_loss, sum(accuracy) / len(accuracy)
+
+    first, _ = loss()
+    for k in range(30):
+        total_loss, acc = loss()
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+    final, acc = loss()
+    assert final.data < 0.5 * first.data
+    assert acc == 1.0
