@@ -106,49 +106,33 @@ class enable_grad(set_grad_enabled):
 
 
 def topological_order(roots: Iterable[Any]) -> list:
-    """Every node reachable from ``roots``, parents before children, each once.
+    """Every node reachable from ``roots``, each once, parents before the nodes they feed.
 
-    An iterative depth-first search (an explicit stack of parent iterators), so depth
-    is limited by memory, not by Python's recursion limit.
+    An iterative depth-first search: a node goes on the stack, then a ``None`` marker,
+    then its parents; when the marker comes off again all its parents are placed, so
+    the node goes next. Depth is limited by memory, not by Python's recursion limit.
     """
     order: list = []
-    seen: set[int] = set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, iter(root._prev))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append((parent, iter(parent._prev)))
-                    break
-            else:  # all parents done: the node comes after them
-                stack.pop()
-                order.append(node)
-    return order
-
-
-def _count_consumers(roots: Sequence[Any]) -> dict:
-    """For every node reachable from ``roots``: how many parent slots point at it.
-
-    A node may run its rule only when all of its consumers have passed their gradient
-    down; this count is what makes that possible without a full topological sort
-    (Kahn's algorithm, as PyTorch's engine does).
-    """
-    pending = dict.fromkeys(roots, 0)
-    stack = list(pending)
+    emit = order.append
+    seen: set = set()
+    stack = list(roots)
+    push, pop = stack.append, stack.pop
     while stack:
-        for parent in stack.pop()._prev:
-            count = pending.get(parent)
-            if count is None:
-                pending[parent] = 1
-                stack.append(parent)
+        node = pop()
+        if node is None:  # the marker: every parent of the node below it is placed
+            emit(pop())
+        elif node not in seen:
+            seen.add(node)
+            parents = node._prev
+            if parents:
+                push(node)
+                push(None)
+                for parent in parents:
+                    if parent not in seen:
+                        push(parent)
             else:
-                pending[parent] = count + 1
-    return pending
+                emit(node)
+    return order
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -164,48 +148,41 @@ def _propagate(
 ) -> None:
     """Run the backward pass from ``roots`` with starting gradients ``seeds``.
 
+    Nodes are visited in reverse topological order, so every consumer of a node has
+    added its share before the node's own rule runs: a node used twice gets the sum.
     With ``wanted`` None (``backward``) every node reached gets ``_receive_grad``;
     leaves get it only at the end, so a rule that fails midway changes no ``.grad``.
     Otherwise (``grad``) the final gradient of each node that is a key of ``wanted``
     is stored there and no ``.grad`` is touched.
     """
-    pending = _count_consumers(roots)
+    order = topological_order(roots)
     grads: dict = {}
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
-    ready = [root for root in dict.fromkeys(roots) if pending[root] == 0]
+    take, get = grads.pop, grads.get
     leaf_grads: list = []
-
-    while ready:
-        node = ready.pop()
-        del pending[node]  # the pass lets go of each node as soon as it is done
-        g = grads.pop(node, None)
+    while order:
+        node = order.pop()  # the pass lets go of each node as soon as it is done
+        g = take(node, None)
+        if g is None:  # nothing flows through this node
+            continue
         parents = node._prev
-        if g is not None:
-            if wanted is None:
-                if parents:
-                    node._receive_grad(g)
-                else:
-                    leaf_grads.append((node, g))
-            elif node in wanted:
+        if wanted is not None:
+            if node in wanted:
                 wanted[node] = g
+        elif not parents:
+            leaf_grads.append((node, g))
+        else:
+            node._receive_grad(g)
         if not parents:
             continue
-        if g is None:  # nothing flows through here; still release its parents
-            parent_grads = (None,) * len(parents)
-        else:
-            parent_grads = node._vjp(g, graph)
-            if not retain_graph:
-                node._free_saved()
+        parent_grads = node._vjp(g, graph)
+        if not retain_graph:
+            node._free_saved()
         for parent, pg in zip(parents, parent_grads):
             if pg is not None:
-                old = grads.get(parent)
+                old = get(parent)
                 grads[parent] = pg if old is None else old + pg
-            count = pending[parent] - 1
-            if count:
-                pending[parent] = count
-            else:
-                ready.append(parent)
 
     for leaf, g in leaf_grads:
         leaf._receive_grad(g)

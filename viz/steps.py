@@ -1,7 +1,7 @@
 """The chain rule step by step: ``backward_steps(root)``.
 
-The steps follow the backward core's own schedule (reverse topological order, the
-same ready-stack as ``micrograd.autodiff``): each node is processed once all of its
+The steps follow the backward core's own schedule (reverse topological order, from
+``micrograd.autodiff.topological_order``): each node is processed once all of its
 consumers have passed their gradient down. A step shows the node, its op, the local
 derivative rule in words, the gradient that arrived, and what the node's rule (the
 engine's own ``_vjp``) adds to each parent. Nothing is written to any ``.grad``.
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.autodiff import set_grad_enabled
+from micrograd.autodiff import set_grad_enabled, topological_order
 
 from .draw import Drawing, Overlay, RenderError, _draw
 from .graph import describe_grad, escape, fmt, grad_array, is_tensor, param_names, walk
@@ -314,22 +314,15 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
     prevs = [tuple(node._prev) for node in nodes]
     number = view.number
 
-    # How many parent slots point at each node (the core's schedule: a node runs once
-    # all of its consumers have passed their gradient down).
-    pending = [0] * len(nodes)
-    for parents in prevs:
-        for p in parents:
-            pending[number(p)] += 1
-
     seed = root._seed(gradient, False) if hasattr(root, "_seed") else 1.0
     grads: dict[int, Any] = {0: seed}
     final: dict[int, Any] = {}
     steps: list[Step] = []
-    ready = [0] if pending[0] == 0 else []
     with set_grad_enabled(False):
-        while ready:
-            n = ready.pop()
-            node, parents = nodes[n], prevs[n]
+        # The core's own schedule: reverse topological order, consumers before producers.
+        for node in reversed(topological_order([root])):
+            n = number(node)
+            parents = prevs[n]
             g = grads.pop(n, None)
             if g is not None:
                 final[id(node)] = g
@@ -353,9 +346,6 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
                 if pg is not None:
                     old = grads.get(j)
                     grads[j] = pg if old is None else old + pg
-                pending[j] -= 1
-                if pending[j] == 0:
-                    ready.append(j)
             steps.append(
                 Step(
                     index=len(steps),
