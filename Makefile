@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m demo
 
+# One BLAS thread: the tests multiply small matrices, where threads only add contention.
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
 
 # PyTorch is the test oracle; always pinned (an unpinned torch pulls gigabytes of CUDA packages).
 torch: setup

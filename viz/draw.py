@@ -161,6 +161,9 @@ class Drawing(graphviz.Digraph):
     ("svg", "png" or None for :func:`get_format`) is what Jupyter displays.
     """
 
+    def __repr__(self) -> str:  # no memory address: notebook outputs stay stable
+        return f"<viz.Drawing: {self.source.count(' -> ')} edges>"
+
     def __init__(
         self,
         *args: Any,

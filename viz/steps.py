@@ -239,7 +239,7 @@ class BackwardSteps(list):
             partial=set(partial),
             current=step.number,
             edge_labels={
-                (step.number, c.slot): escape("+" + _grad_text(c.grad), 60)
+                (step.number, c.slot): escape(_signed(_grad_text(c.grad)), 60)
                 for c in step.contributions
                 if c.grad is not None
             },
@@ -292,6 +292,11 @@ def _stepper_html(svgs: list[str]) -> str:
         '<span class="viz-pos" style="font:13px Helvetica,Arial,sans-serif"></span></div>'
         f"{frames}</div><script>{script.replace('__ID__', uid)}</script>"
     )
+
+
+def _signed(text: str) -> str:
+    """An amount added to a parent: "+0.5" or "−1.5" (never "+-1.5")."""
+    return "−" + text[1:] if text.startswith("-") else "+" + text
 
 
 def _name(node: Any, number: int, names: dict[int, str]) -> str:
