@@ -44,13 +44,16 @@ def gradcheck(
     wanted = [x for x in xs if x.requires_grad]
     if not wanted:
         raise ValueError("gradcheck: no input requires grad")
-    analytic = grad((out * weights).sum(), wanted, allow_unused=True)
+    analytic = iter(grad((out * weights).sum(), wanted, allow_unused=True))
 
     def objective() -> float:
         with no_grad():
             return float(np.sum(fn(*xs).data * weights))
 
-    for i, (x, g) in enumerate(zip(wanted, analytic)):
+    for i, x in enumerate(xs):  # i: the position in ``inputs``, as the caller sees it
+        if not x.requires_grad:
+            continue
+        g = next(analytic)
         g = np.zeros(x.shape) if g is None else g.data
         flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
         for j in range(flat.size):

@@ -67,6 +67,8 @@ class Tensor:
         "_ctx",
         "_retains_grad",
         "_origin",
+        "_version",
+        "_saved_versions",
         "label",
         "__weakref__",
     )
@@ -88,6 +90,8 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
         self._origin = None
+        self._version = 0
+        self._saved_versions = None
         self.label = ""
 
     # -- basic properties ---------------------------------------------------------------
@@ -184,6 +188,7 @@ class Tensor:
                 "assign into a copy (t.detach().numpy().copy()) or build a new tensor"
             )
         self.data[_index_key(index)] = value.data if isinstance(value, Tensor) else value
+        self._version += 1  # a graph that saved this tensor will refuse to use it
 
     # -- backward ---------------------------------------------------------------------------
 
@@ -210,6 +215,8 @@ class Tensor:
                 "the graph again."
             )
         prev = self._prev
+        if self._saved_versions is not None:
+            _check_versions(self)
         needs = [p.requires_grad for p in prev]
         if graph:
             grads = self._rule(g, self, prev, ctx, needs)
@@ -225,10 +232,16 @@ class Tensor:
         if not self._prev and not self.requires_grad:
             return
         if not isinstance(g, Tensor):
-            if g.dtype != self.data.dtype:
-                g = g.astype(self.data.dtype)
-            elif g.base is not None or not g.flags.writeable:
-                g = g.copy()  # a view (e.g. of a broadcast): give .grad its own memory
+            # .grad gets memory of its own: no rule hands one array to two parents, so
+            # only a view (of a broadcast, a reshape, another gradient) or an interior
+            # gradient that also flows on needs a copy.
+            if (
+                g.dtype != self.data.dtype
+                or g.base is not None
+                or not g.flags.writeable
+                or self._prev
+            ):
+                g = np.array(g, dtype=self.data.dtype)
             g = _leaf(g)
         self.grad = g if self.grad is None else self.grad + g
 
@@ -251,9 +264,9 @@ class Tensor:
             seed = np.ones(self.shape, self.data.dtype)
             return _leaf(seed) if graph else seed
         if isinstance(gradient, Tensor):
-            seed = gradient if graph else gradient.data
+            seed = gradient if graph else np.array(gradient.data, dtype=self.data.dtype)
         else:
-            seed = np.array(gradient, dtype=self.data.dtype)
+            seed = np.array(gradient, dtype=self.data.dtype)  # a copy: .grad never aliases it
         if seed.shape != self.shape:
             raise ValueError(
                 f"backward: gradient has shape {seed.shape} but the output has shape "
@@ -263,9 +276,11 @@ class Tensor:
             return _leaf(seed)
         return seed
 
-    @staticmethod
-    def _lift(g) -> Tensor:
-        return g if isinstance(g, Tensor) else _leaf(g)
+    def _lift(self, g) -> Tensor:
+        """A raw gradient of this node as a constant tensor of this node's dtype."""
+        if isinstance(g, Tensor):
+            return g
+        return _leaf(np.array(g, dtype=self.data.dtype))
 
 
 def is_tensor(x: Any) -> bool:
@@ -312,25 +327,36 @@ def _leaf(data: np.ndarray) -> Tensor:
     t._ctx = None
     t._retains_grad = False
     t._origin = None
+    t._version = 0
+    t._saved_versions = None
     t.label = ""
     return t
 
 
 def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> Tensor:
     """The output of an op: a graph node if grad mode is on and a parent requires grad."""
-    out = _leaf(data)
+    out = _leaf(data if type(data) is np.ndarray else np.asarray(data))
     if _grad_mode.enabled:
+        tracked = constants = False
         for p in parents:
             if p.requires_grad:
-                out.requires_grad = True
-                out._prev = parents
-                out._op = op
-                out._rule = rule
-                out._ctx = ctx
-                if anomaly_mode.enabled:
-                    out._origin = _user_location()
-                    _check_forward(out)
-                break
+                tracked = True
+            else:
+                constants = True
+        if tracked:
+            out.requires_grad = True
+            out._prev = parents
+            out._op = op
+            out._rule = rule
+            out._ctx = ctx
+            if constants:
+                # Constants the rule may read: remember their versions, so that an item
+                # assignment into one before backward raises instead of silently giving
+                # a wrong gradient.
+                out._saved_versions = tuple(q._version for q in parents)
+            if anomaly_mode.enabled:
+                out._origin = _user_location()
+                _check_forward(out)
     return out
 
 
@@ -381,6 +407,17 @@ def _user_location() -> str:
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
+
+
+def _check_versions(node: Tensor) -> None:
+    now = tuple(p._version for p in node._prev)
+    if now != node._saved_versions:
+        i = next(i for i, (a, b) in enumerate(zip(now, node._saved_versions)) if a != b)
+        raise RuntimeError(
+            f"backward: input {i} of '{node._op}' (shape {node._prev[i].shape}) was changed "
+            "by item assignment after the op used it, so its gradient would be wrong; "
+            "assign into a copy instead, or recompute the forward"
+        )
 
 
 def _nonfinite(a: np.ndarray) -> bool:

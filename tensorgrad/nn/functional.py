@@ -158,15 +158,23 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     return _reduce(diff * diff, reduction, "mse_loss")
 
 
+def _clamped_log(x):
+    """log x, clamped below at -100 (PyTorch's BCE convention), written with dual ops."""
+    raw = d.raw(x)
+    safe = d.log(d.where(raw > 0, x, 1))
+    return d.where((raw <= 0) | (d.raw(safe) < -100), -100, safe)
+
+
 def _bce_rule(g, out, args, ctx, needs):
-    # PyTorch's gradient: (p - t) / max(p (1 - p), 1e-12); target's: log(1-p) - log(p).
+    # PyTorch's gradient: (p - t) / max(p (1 - p), 1e-12); the target's: log(1-p) - log(p).
+    # Written with dual ops, so that second derivatives see p in both places.
     p, t = args
     gp = gt = None
     if needs[0]:
-        denom = np.maximum(d.raw(p) * (1 - d.raw(p)), 1e-12)
-        gp = g * (p - t) / denom
+        denom = p * (1 - p)
+        gp = g * (p - t) / d.where(d.raw(denom) < 1e-12, 1e-12, denom)
     if needs[1]:
-        gt = g * (np.maximum(np.log1p(-d.raw(p)), -100) - np.maximum(np.log(d.raw(p)), -100))
+        gt = g * (_clamped_log(1 - p) - _clamped_log(p))
     return gp, gt
 
 

@@ -6,6 +6,8 @@ is the sum over those copies: every rule hands its result to :func:`unbroadcast`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor, as_tensor, record, scalar_constant
@@ -44,10 +46,11 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> None:
 
 def _add_rule(g, out, args, ctx, needs):
     a, b = args
-    return (
-        unbroadcast(g, a.shape) if needs[0] else None,
-        unbroadcast(g, b.shape) if needs[1] else None,
-    )
+    ga = unbroadcast(g, a.shape) if needs[0] else None
+    gb = unbroadcast(g, b.shape) if needs[1] else None
+    if ga is gb and ga is not None:
+        gb = gb * 1  # no rule hands one array to two parents: each .grad owns its memory
+    return ga, gb
 
 
 def _sub_rule(g, out, args, ctx, needs):
@@ -77,7 +80,8 @@ def _div_rule(g, out, args, ctx, needs):
 
 def _pow_rule(g, out, args, ctx, needs):
     a, b = args  # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log a
-    ga = unbroadcast(g * b * a ** (b - 1), a.shape) if needs[0] else None
+    # b = 0: a^0 is constant, so its slope is 0 even at a = 0 (where 0 * 0^-1 is nan).
+    ga = unbroadcast(d.where(d.raw(b) == 0, 0, g * b * a ** (b - 1)), a.shape) if needs[0] else None
     gb = None
     if needs[1]:
         # log a is undefined for a <= 0: PyTorch's convention is 0 where a == 0 and
@@ -148,11 +152,13 @@ def _rdiv_rule(g, out, args, ctx, needs):  # c / x: d/dx = -c/x² = -out/x
 
 
 def _pow_const_rule(g, out, args, ctx, needs):  # x ** c
+    if ctx == 0:  # x^0 is constant: slope 0, even at x = 0
+        return (g * 0,)
     return (g * ctx * args[0] ** (ctx - 1),)
 
 
 def _rpow_rule(g, out, args, ctx, needs):  # c ** x: d/dx = c^x log c
-    log_c = np.log(ctx) if ctx > 0 else (0.0 if ctx == 0 else np.nan)
+    log_c = math.log(ctx) if ctx > 0 else (0.0 if ctx == 0 else math.nan)  # a weak scalar
     return (g * out * log_c,)
 
 
@@ -297,6 +303,7 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch
     """Clamp to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
+    min, max = (None if v is None else scalar_constant(v) for v in (min, max))  # noqa: A001
     data = x.data
     inside = np.ones(data.shape, dtype=bool)
     if min is not None:

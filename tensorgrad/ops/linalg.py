@@ -7,6 +7,8 @@ right to a column (k, 1), and the added axis is dropped from the result.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor, as_tensor, record
@@ -38,7 +40,8 @@ def _check(a: Tensor, b: Tensor) -> None:
 def _matmul_data(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim > 2 and b.ndim == 2:
         # N-D @ 2-D: fold the batch into rows, one BLAS call instead of NumPy's loop.
-        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+        rows = math.prod(a.shape[:-1])  # explicit, not -1: a size-0 axis is fine
+        return (a.reshape(rows, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
     return a @ b
 
 
@@ -58,11 +61,12 @@ def _matmul_rule(g, out, args, ctx, needs):
     if b2.ndim == 2 and a2.ndim > 2:
         # Folded batch, as in the forward: dA = dC Bᵀ and dB = Σ_batch Aᵀ dC in one call each.
         m, k = b2.shape[-1], b2.shape[-2]
-        g_rows = g.reshape(-1, m)
+        rows = math.prod(a2.shape[:-1])
+        g_rows = g.reshape(rows, m)
         if needs[0]:
             ga = (g_rows @ b2.T).reshape(a2.shape)
         if needs[1]:
-            gb = a2.reshape(-1, k).T @ g_rows
+            gb = a2.reshape(rows, k).T @ g_rows
     else:
         # dA = dC Bᵀ, dB = Aᵀ dC; summed over any batch axes an operand was broadcast along.
         if needs[0]:

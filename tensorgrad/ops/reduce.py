@@ -7,6 +7,8 @@ for mean, the tie-sharing mask for max/min, the softmax for logsumexp.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor, record
@@ -61,7 +63,19 @@ def _var_rule(g, out, args, ctx, needs):  # d var / dx = 2 (x - mean) / (n - ddo
     axes, keepdims, dof = ctx
     x = args[0]
     centered = x - x.mean(axis=axes, keepdims=True)
-    return (expand(g, x.shape, axes, keepdims) * centered * (2.0 / dof),)
+    scale = 2.0 / dof if dof > 0 else math.inf  # no degrees of freedom: inf, as PyTorch
+    return (expand(g, x.shape, axes, keepdims) * centered * scale,)
+
+
+def _std_rule(g, out, args, ctx, needs):
+    # d std / dx = (x - mean) / (dof · std); where std = 0 the slope is taken as 0 (as
+    # PyTorch), since every direction that keeps x constant along the axis is flat.
+    axes, keepdims, dof = ctx
+    x = args[0]
+    centered = x - x.mean(axis=axes, keepdims=True)
+    flat = d.raw(out) == 0
+    scale = d.where(flat, 0, g / (d.where(flat, 1, out) * dof))
+    return (expand(scale, x.shape, axes, keepdims) * centered,)
 
 
 def _logsumexp_rule(g, out, args, ctx, needs):  # d lse / dx = softmax(x) = exp(x - lse)
@@ -137,8 +151,12 @@ def var(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
 
 
 def std(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Standard deviation: ``sqrt(var)``."""
-    return var(x, axis, ddof, keepdims).sqrt()
+    """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
+    axes = normalize_axes("std", axis, x.ndim)
+    n = int(np.prod([x.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data = np.std(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
+    return record(np.asarray(data), (x,), "std", _std_rule, (axes, keepdims, n - ddof))
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:

@@ -137,6 +137,8 @@ def getitem(x: Tensor, index) -> Tensor:
     key = _index_key(index)
     if isinstance(key, list):
         key = np.asarray(key)
+        if key.size == 0:
+            key = key.astype(np.intp)  # x[[]] selects nothing, as NumPy
     try:
         data = x.data[key]
     except IndexError as e:

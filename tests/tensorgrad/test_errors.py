@@ -1,0 +1,246 @@
+"""DESIGN.md's error table, the rows about tensors: each bad input gets the documented
+exception type AND a message that names the op and the shapes or values involved."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.nn import functional as F
+
+THIS_FILE = os.path.basename(__file__)
+
+
+def _line() -> int:
+    """The caller's line number."""
+    return sys._getframe(1).f_lineno
+
+
+# ----------------------------------------------------------------------------- shape mismatch
+
+BROADCAST_OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "maximum": lambda a, b: tg.maximum(a, b),
+    "minimum": lambda a, b: tg.minimum(a, b),
+    "where": lambda a, b: tg.where(np.ones(a.shape, bool), a, b),
+    "matmul": lambda a, b: a @ b,
+}
+
+
+@pytest.mark.parametrize("op", BROADCAST_OPS)
+@pytest.mark.parametrize("shapes", [((2, 3), (4,)), ((3, 2), (4, 5)), ((2, 3, 4), (3, 3, 2))])
+def test_shape_mismatch_is_a_value_error_with_both_shapes_and_the_op(op, shapes) -> None:
+    a = tg.tensor(np.ones(shapes[0]), requires_grad=True)
+    b = tg.tensor(np.ones(shapes[1]), requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        BROADCAST_OPS[op](a, b)
+    message = str(info.value)
+    assert op in message
+    assert str(shapes[0]) in message and str(shapes[1]) in message
+
+
+@pytest.mark.parametrize("op", ["+", "*", "-"])
+def test_shape_mismatch_with_an_ndarray_operand(op) -> None:
+    t = tg.tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError) as info:
+        BROADCAST_OPS[op](np.ones((4,)), t)
+    assert op in str(info.value) and "(2, 3)" in str(info.value) and "(4,)" in str(info.value)
+
+
+def test_where_condition_shape_mismatch_names_the_shapes() -> None:
+    a = tg.tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError) as info:
+        tg.where(np.ones((4,), bool), a, a)
+    assert "where" in str(info.value) and "(4,)" in str(info.value)
+    assert "(2, 3)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "fn, shapes",
+    [(lambda x: x.reshape(4, 2), (3, 2)), (lambda x: x.broadcast_to((3, 4)), (2, 4))],
+    ids=["reshape", "broadcast_to"],
+)
+def test_shape_op_errors_name_the_shapes(fn, shapes) -> None:
+    x = tg.tensor(np.ones(shapes), requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        fn(x)
+    assert str(shapes) in str(info.value)
+
+
+# ----------------------------------------------------------------------------- backward misuse
+
+
+def test_backward_on_a_non_scalar_without_gradient() -> None:
+    x = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "gradient" in message and "(2, 3)" in message
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("bad", [np.ones((3, 2)), np.ones(6), np.ones((2, 3, 1)), 1.0])
+def test_gradient_of_the_wrong_shape(bad) -> None:
+    x = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    y = x * 2
+    with pytest.raises(ValueError) as info:
+        y.backward(gradient=bad)
+    message = str(info.value)
+    assert "(2, 3)" in message and str(np.shape(bad)) in message
+    assert x.grad is None
+
+
+def test_gradient_of_the_wrong_shape_in_grad() -> None:
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        tg.grad(x * 2, [x], grad_outputs=[np.ones(4)])
+    assert "(3,)" in str(info.value) and "(4,)" in str(info.value)
+
+
+def test_backward_through_a_freed_graph() -> None:
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match=r"retain_graph=True"):
+        y.backward()
+
+
+def test_backward_on_a_tensor_without_a_graph() -> None:
+    with pytest.raises(RuntimeError, match="require"):
+        tg.tensor(2.0).backward()
+
+
+# ----------------------------------------------------------------------------- requires_grad
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, bool])
+def test_requires_grad_on_integer_or_bool_data_is_a_type_error(dtype) -> None:
+    with pytest.raises(TypeError) as info:
+        tg.tensor([1, 0], dtype=dtype, requires_grad=True)
+    assert np.dtype(dtype).name in str(info.value)
+    with pytest.raises(TypeError):
+        tg.Tensor(np.array([1, 0], dtype=dtype), dtype=dtype, requires_grad=True)
+    t = tg.tensor([1, 0], dtype=dtype)
+    with pytest.raises(TypeError):
+        t.requires_grad_()
+    assert not t.requires_grad
+
+
+def test_astype_integer_of_a_tensor_that_requires_grad() -> None:
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    with pytest.raises(TypeError, match="int64"):
+        x.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- cross_entropy labels
+
+
+def _logits(n=3, c=4, requires_grad=True):
+    return tg.tensor(np.zeros((n, c)), requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("labels, bad", [([0, 4, 1], "4"), ([0, -1, 2], "-1"), ([7, 1, 1], "7")])
+def test_cross_entropy_label_out_of_range(labels, bad) -> None:
+    with pytest.raises(IndexError) as info:
+        F.cross_entropy(_logits(), labels)
+    assert bad in str(info.value)
+    assert "4" in str(info.value)  # the number of classes
+
+
+@pytest.mark.parametrize("labels", [[0, 1.5, 2], np.array([0.0, 1.0, 2.25])])
+def test_cross_entropy_non_integer_labels(labels) -> None:
+    bad = [v for v in np.asarray(labels, dtype=float) if v != int(v)][0]
+    with pytest.raises(ValueError) as info:
+        F.cross_entropy(_logits(), labels)
+    assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize("labels", [[0, 1], [0, 1, 2, 3], [[0, 1, 2]], 1])
+def test_cross_entropy_wrong_number_of_labels(labels) -> None:
+    with pytest.raises(ValueError) as info:
+        F.cross_entropy(_logits(), labels)
+    assert "3" in str(info.value)  # the number expected
+
+
+def test_cross_entropy_label_errors_change_nothing() -> None:
+    x = _logits()
+    with pytest.raises(IndexError):
+        F.cross_entropy(x, [0, 9, 1])
+    assert x.grad is None and (x.data == 0).all()
+
+
+# ----------------------------------------------------------------------------- NaN / inf
+
+
+def test_nan_and_inf_follow_numpy_semantics_without_anomaly_mode() -> None:
+    x = tg.tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy warns; it does not raise
+        y = x.log()
+        assert np.isnan(y.data[0]) and y.data[1] == -np.inf and y.data[2] == 0.0
+        (y * 0).sum().backward()  # 0 * -inf = nan, as NumPy
+        z = tg.tensor(0.0, requires_grad=True)
+        z.sqrt().backward()
+    with np.errstate(all="ignore"):
+        expected = 0.0 * (1 / np.array([-1.0, 0.0, 1.0]))  # NumPy: 0 * inf = nan at 0
+    np.testing.assert_array_equal(x.grad.data, expected)
+    assert z.grad.item() == np.inf
+
+
+def test_detect_anomaly_forward_names_the_op_and_where_it_was_created() -> None:
+    x = tg.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(FloatingPointError) as info, tg.detect_anomaly():
+        h = x * 2
+        line = _line() + 1
+        y = h.log()  # noqa: F841 -- log(-2): nan from finite inputs
+    message = str(info.value)
+    assert "log" in message
+    assert f"{THIS_FILE}:{line}" in message
+
+
+def test_detect_anomaly_backward_names_the_op_and_where_it_was_created() -> None:
+    x = tg.tensor([0.0, 4.0], requires_grad=True)
+    with tg.detect_anomaly():
+        line = _line() + 1
+        y = x.sqrt()  # finite forward; its gradient 1 / (2 sqrt 0) is inf
+        z = (y * 3).sum()
+        with pytest.raises(FloatingPointError) as info:
+            z.backward()
+    message = str(info.value)
+    assert "sqrt" in message and "backward" in message
+    assert f"{THIS_FILE}:{line}" in message
+    assert x.grad is None  # no leaf was half-updated
+
+
+def test_detect_anomaly_ignores_nan_that_came_in_from_the_inputs() -> None:
+    x = tg.tensor([np.nan, 1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        y = (x * 2).sum()  # nan in, nan out: not this op's doing
+    assert np.isnan(y.item())
+
+
+def test_detect_anomaly_reports_the_first_op_only() -> None:
+    x = tg.tensor([-1.0], requires_grad=True)
+    with pytest.raises(FloatingPointError) as info, tg.detect_anomaly():
+        y = x.sqrt()  # the first nan
+        y.log()
+    assert "sqrt" in str(info.value) and "'log'" not in str(info.value)
+
+
+def test_no_anomaly_check_outside_the_context() -> None:
+    x = tg.tensor([-1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        pass
+    with np.errstate(invalid="ignore"):
+        y = x.log()
+    assert np.isnan(y.item())

@@ -1,0 +1,217 @@
+"""Functional losses against PyTorch: cross_entropy, mse_loss, binary_cross_entropy and
+binary_cross_entropy_with_logits, every reduction, extreme logits, and the hand math of
+the fused gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.nn import functional as F
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+
+
+REDUCTIONS = ["mean", "sum", "none"]
+RNG = np.random.default_rng(1234)
+LOGITS = RNG.standard_normal((5, 4)) * 3
+LABELS = np.array([0, 3, 3, 1, 2])
+
+
+def _upstream(shape, seed=7):
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape))
+
+
+def _compare(torch, out, ref, inputs, tinputs, rtol=1e-10, atol=1e-12):
+    """Forward values, then gradients with a random upstream gradient."""
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=rtol, atol=atol)
+    G = _upstream(out.shape)
+    out.backward(gradient=G)
+    ref.backward(torch.as_tensor(G, dtype=ref.dtype))
+    for x, tx in zip(inputs, tinputs):
+        assert x.grad is not None and x.grad.shape == x.shape and x.grad.dtype == x.dtype
+        assert np.isfinite(x.grad.data).all()
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=rtol, atol=atol)
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    "labels",
+    [LABELS, LABELS.tolist(), tg.tensor(LABELS, dtype=np.int64), tg.tensor(LABELS),
+     LABELS.astype(np.int32)],
+    ids=["ndarray", "list", "int_tensor", "float_tensor_of_integers", "int32"],
+)  # fmt: skip
+def test_cross_entropy_matches_torch(torch, reduction, labels) -> None:
+    x = tg.tensor(LOGITS, requires_grad=True)
+    out = F.cross_entropy(x, labels, reduction=reduction)
+    tx = torch.tensor(LOGITS, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(tx, torch.as_tensor(LABELS), reduction=reduction)
+    _compare(torch, out, ref, [x], [tx])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_extreme_logits_finite_and_match_torch(torch, reduction) -> None:
+    logits = np.array(
+        [[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, -1000.0],
+         [-1000.0, 1000.0, 999.0]]
+    )  # fmt: skip
+    labels = [1, 0, 2, 2]  # includes the hopeless ones: loss 2000 and 1
+    x = tg.tensor(logits, requires_grad=True)
+    out = F.cross_entropy(x, labels, reduction=reduction)
+    assert np.isfinite(out.data).all()
+    tx = torch.tensor(logits, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(tx, torch.as_tensor(labels), reduction=reduction)
+    _compare(torch, out, ref, [x], [tx])
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot() -> None:
+    """Hand math: d mean(CE)/dz = (softmax(z) - onehot(y)) / N."""
+    x = tg.tensor(LOGITS, requires_grad=True)
+    F.cross_entropy(x, LABELS).backward()
+    e = np.exp(LOGITS - LOGITS.max(axis=1, keepdims=True))
+    softmax = e / e.sum(axis=1, keepdims=True)
+    onehot = np.eye(4)[LABELS]
+    np.testing.assert_allclose(x.grad.data, (softmax - onehot) / len(LABELS), rtol=1e-12)
+    x.zero_grad()
+    F.cross_entropy(x, LABELS, reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.data, softmax - onehot, rtol=1e-12)
+    # and the value: logsumexp(z) - z[y]
+    loss = F.cross_entropy(x, LABELS, reduction="none")
+    lse = np.log(np.exp(LOGITS).sum(axis=1))
+    np.testing.assert_allclose(loss.data, lse - LOGITS[np.arange(5), LABELS], rtol=1e-12)
+
+
+def test_cross_entropy_float32_stays_float32() -> None:
+    x = tg.tensor(LOGITS.astype(np.float32), requires_grad=True)
+    out = F.cross_entropy(x, LABELS)
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_gradcheck(reduction) -> None:
+    x = tg.tensor(LOGITS, requires_grad=True)
+    assert tg.gradcheck(lambda z: F.cross_entropy(z, LABELS, reduction=reduction), [x])
+
+
+# ----------------------------------------------------------------------------- mse_loss
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(4, 3), (5,), ()])
+def test_mse_loss_matches_torch(torch, reduction, shape) -> None:
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    x, t = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
+    out = F.mse_loss(x, t, reduction=reduction)
+    tx, tt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ref = torch.nn.functional.mse_loss(tx, tt, reduction=reduction)
+    _compare(torch, out, ref, [x, t], [tx, tt])
+
+
+def test_mse_loss_with_an_ndarray_target() -> None:
+    x = tg.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    out = F.mse_loss(x, np.array([1.0, 0.0, 1.0]))
+    np.testing.assert_allclose(out.item(), (0 + 4 + 9) / 3)
+    out.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * np.array([0.0, 2.0, 3.0]) / 3)
+
+
+def test_mse_loss_shape_mismatch_is_an_error() -> None:
+    with pytest.raises(ValueError, match=r"\(3, 1\).*\(3,\)"):
+        F.mse_loss(tg.tensor(np.ones((3, 1))), tg.tensor(np.ones(3)))
+
+
+# ----------------------------------------------------------------------------- binary_cross_entropy
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_matches_torch(torch, reduction) -> None:
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.05, 0.95, (4, 3))
+    t = rng.uniform(0, 1, (4, 3))  # soft targets: the target gets a gradient too
+    t[0] = [0.0, 1.0, 1.0]
+    x, y = tg.tensor(p, requires_grad=True), tg.tensor(t, requires_grad=True)
+    out = F.binary_cross_entropy(x, y, reduction=reduction)
+    tx, ty = torch.tensor(p, requires_grad=True), torch.tensor(t, requires_grad=True)
+    ref = torch.nn.functional.binary_cross_entropy(tx, ty, reduction=reduction)
+    _compare(torch, out, ref, [x, y], [tx, ty], rtol=1e-9)
+
+
+def test_binary_cross_entropy_at_probabilities_0_and_1_matches_torch(torch) -> None:
+    """log 0 is clamped at -100, as PyTorch: the loss is 100, finite."""
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    t = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+    x = tg.tensor(p, requires_grad=True)
+    out = F.binary_cross_entropy(x, t, reduction="none")
+    tx = torch.tensor(p, requires_grad=True)
+    ref = torch.nn.functional.binary_cross_entropy(tx, torch.as_tensor(t), reduction="none")
+    np.testing.assert_allclose(out.data, ref.detach().numpy())
+    np.testing.assert_allclose(out.data[:2], [100.0, 100.0])
+    G = _upstream(out.shape)
+    out.backward(gradient=G)
+    ref.backward(torch.as_tensor(G))
+    # gradients of ~1e11 ((p - t) / 1e-12 at the clamp): agree to rounding
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-7)
+
+
+def test_binary_cross_entropy_rejects_values_outside_0_1() -> None:
+    with pytest.raises(ValueError, match="1.5"):
+        F.binary_cross_entropy(tg.tensor([0.5, 1.5]), tg.tensor([0.0, 1.0]))
+
+
+# ----------------------------------------------------------------------------- with logits
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_with_logits_matches_torch(torch, reduction) -> None:
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((3, 4)) * 4
+    z[0] = [1000.0, -1000.0, 0.0, 30.0]
+    t = rng.uniform(0, 1, (3, 4))
+    t[0] = [0.0, 1.0, 0.3, 1.0]
+    x, y = tg.tensor(z, requires_grad=True), tg.tensor(t, requires_grad=True)
+    out = F.binary_cross_entropy_with_logits(x, y, reduction=reduction)
+    assert np.isfinite(out.data).all()
+    tx, ty = torch.tensor(z, requires_grad=True), torch.tensor(t, requires_grad=True)
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(tx, ty, reduction=reduction)
+    _compare(torch, out, ref, [x, y], [tx, ty])
+
+
+def test_bce_with_logits_at_extreme_logits_hand_math() -> None:
+    """loss(1000, t) = 1000 (1 - t); loss(-1000, t) = 1000 t; gradient σ(x) - t."""
+    z = np.array([1000.0, 1000.0, -1000.0, -1000.0])
+    t = np.array([1.0, 0.0, 1.0, 0.0])
+    x = tg.tensor(z, requires_grad=True)
+    out = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    np.testing.assert_allclose(out.data, [0.0, 1000.0, 1000.0, 0.0])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [0.0, 1.0, -1.0, 0.0])
+
+
+def test_bce_with_logits_gradient_at_zero_is_half_minus_target() -> None:
+    t = np.array([0.0, 0.25, 1.0])
+    x = tg.tensor(np.zeros(3), requires_grad=True)
+    out = F.binary_cross_entropy_with_logits(x, t, reduction="sum")
+    np.testing.assert_allclose(out.item(), 3 * np.log(2))  # each term is log 2 at x = 0
+    out.backward()
+    np.testing.assert_array_equal(x.grad.data, 0.5 - t)
+
+
+def test_losses_gradcheck() -> None:
+    rng = np.random.default_rng(5)
+    p = tg.tensor(rng.uniform(0.1, 0.9, 4), requires_grad=True)
+    z = tg.tensor(rng.standard_normal(4), requires_grad=True)
+    t = tg.tensor(rng.uniform(0, 1, 4), requires_grad=True)
+    assert tg.gradcheck(lambda a, b: F.binary_cross_entropy(a, b), [p, t])
+    assert tg.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b), [z, t])
+    assert tg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction="sum"), [z, t])

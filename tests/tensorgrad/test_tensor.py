@@ -1,0 +1,698 @@
+"""The Tensor API: construction and dtypes, NumPy interplay, backward semantics, grad mode,
+retain_grad, freed graphs, deep chains and reference counting. No PyTorch needed: every
+expected value is hand math or NumPy."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad import Tensor
+
+# ----------------------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize(
+    "data",
+    [1, 2.5, True, [1, 2], [[1.0, 2.0]], np.array([1, 2], np.int32), np.array([1, 2]),
+     np.array([True, False]), np.uint8(3), np.int64(7)],
+    ids=["int", "float", "bool", "int_list", "float_list", "int32", "int64", "bool_array",
+         "uint8_scalar", "int64_scalar"],
+)  # fmt: skip
+def test_numbers_lists_and_integer_arrays_become_float64(data) -> None:
+    t = tg.tensor(data)
+    assert t.dtype == np.float64
+    np.testing.assert_array_equal(t.data, np.asarray(data, dtype=np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_floating_arrays_keep_their_dtype(dtype) -> None:
+    a = np.array([1.5, 2.5], dtype=dtype)
+    assert tg.tensor(a).dtype == dtype
+    assert Tensor(a, requires_grad=True).dtype == dtype
+    assert tg.tensor(dtype(1.5)).dtype == dtype  # a NumPy float scalar too
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [([1, 2], np.float32), (np.array([1.0, 2.0]), np.float32), ([1.7, 2.2], np.int64),
+     ([1, 0], bool), (np.float32(1), np.float64)],
+)  # fmt: skip
+def test_dtype_argument_wins(data, dtype) -> None:
+    t = tg.tensor(data, dtype=dtype)
+    assert t.dtype == dtype
+    np.testing.assert_array_equal(t.data, np.asarray(data).astype(dtype))
+
+
+def test_tensor_copies_its_data() -> None:
+    a = np.array([1.0, 2.0])
+    t = tg.tensor(a)
+    a[0] = 99.0
+    assert t.data[0] == 1.0
+
+
+def test_basic_properties() -> None:
+    t = tg.tensor(np.zeros((2, 3, 4), np.float32))
+    assert t.shape == (2, 3, 4) and t.ndim == 3 and t.size == 24 and len(t) == 2
+    assert t.dtype == np.float32 and t.is_leaf and not t.requires_grad and t.grad is None
+    assert tg.tensor(3.0).shape == () and tg.tensor(3.0).ndim == 0
+
+
+@pytest.mark.parametrize("data", ["3", None, [1 + 2j], np.array(["a"])])
+def test_non_numeric_data_is_a_type_error(data) -> None:
+    with pytest.raises(TypeError):
+        tg.tensor(data)
+
+
+# ----------------------------------------------------------------------------- dtypes of ops
+
+F32 = np.float32
+
+
+def _t32(requires_grad=True):
+    return tg.tensor(np.array([[0.5, 1.5], [2.0, 0.25]], dtype=F32), requires_grad=requires_grad)
+
+
+SCALAR_OPERANDS = [2, 2.5, np.float64(2), np.float32(2), np.int64(2), True]
+
+
+@pytest.mark.parametrize("c", SCALAR_OPERANDS, ids=repr)
+@pytest.mark.parametrize(
+    "op",
+    [lambda t, c: t + c, lambda t, c: c + t, lambda t, c: t - c, lambda t, c: c - t,
+     lambda t, c: t * c, lambda t, c: c * t, lambda t, c: t / c, lambda t, c: c / t,
+     lambda t, c: t**c, lambda t, c: c**t, lambda t, c: tg.maximum(t, c),
+     lambda t, c: tg.minimum(c, t), lambda t, c: tg.where(t.data > 1, t, c),
+     lambda t, c: t.clip(0, c)],
+    ids=["add", "radd", "sub", "rsub", "mul", "rmul", "div", "rdiv", "pow", "rpow",
+         "maximum", "minimum", "where", "clip"],
+)  # fmt: skip
+def test_a_scalar_operand_does_not_promote_float32(op, c) -> None:
+    """``t32 * np.float64(2)`` stays float32: a Python or NumPy scalar is a weak constant."""
+    t = _t32()
+    y = op(t, c)
+    assert isinstance(y, Tensor)
+    assert y.dtype == F32
+    y.sum().backward()
+    assert t.grad.dtype == F32
+    (g,) = tg.grad(op(t, c).sum(), [t])
+    assert g.dtype == F32
+
+
+UNARY_AND_REDUCTIONS = {
+    "neg": lambda t: -t,
+    "abs": abs,
+    "exp": lambda t: t.exp(),
+    "log": lambda t: t.log(),
+    "sqrt": lambda t: t.sqrt(),
+    "tanh": lambda t: t.tanh(),
+    "sigmoid": lambda t: t.sigmoid(),
+    "relu": lambda t: t.relu(),
+    "sin": lambda t: t.sin(),
+    "cos": lambda t: t.cos(),
+    "sum": lambda t: t.sum(axis=0),
+    "mean": lambda t: t.mean(axis=1, keepdims=True),
+    "max": lambda t: t.max(axis=0),
+    "min": lambda t: t.min(),
+    "var": lambda t: t.var(axis=0),
+    "std": lambda t: t.std(),
+    "logsumexp": lambda t: t.logsumexp(axis=-1),
+    "softmax": lambda t: t.softmax(axis=0),
+    "log_softmax": lambda t: t.log_softmax(),
+    "reshape": lambda t: t.reshape(4),
+    "transpose": lambda t: t.T,
+    "index": lambda t: t[[0, 0], 1],
+    "mask": lambda t: t[t.data > 1],
+    "concatenate": lambda t: tg.concatenate([t, t], axis=1),
+    "stack": lambda t: tg.stack([t, t]),
+    "broadcast_to": lambda t: t.broadcast_to((3, 2, 2)),
+    "matmul": lambda t: t @ t,
+    "pow_tensor": lambda t: t**t,
+}
+
+
+@pytest.mark.parametrize("name", UNARY_AND_REDUCTIONS)
+def test_float32_ops_and_gradients_stay_float32(name) -> None:
+    fn = UNARY_AND_REDUCTIONS[name]
+    t = _t32()
+    y = fn(t)
+    assert y.dtype == F32
+    y.backward(gradient=np.ones(y.shape, F32))
+    assert t.grad.dtype == F32
+    (g,) = tg.grad(fn(t).sum(), [t])
+    assert g.dtype == F32, "tg.grad must keep the input's dtype too"
+
+
+def test_mixed_float_dtypes_promote_as_numpy_and_gradients_keep_input_dtype() -> None:
+    a = _t32()
+    b = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    y = a * b
+    assert y.dtype == np.float64  # NumPy's promotion between two arrays
+    y.sum().backward()
+    assert a.grad.dtype == F32 and b.grad.dtype == np.float64
+    ga, gb = tg.grad((a * b).sum(), [a, b])
+    assert ga.dtype == F32 and gb.dtype == np.float64
+
+
+def test_float32_tensor_with_float64_ndarray_promotes_as_numpy() -> None:
+    t = _t32()
+    assert (t * np.ones(2)).dtype == np.float64  # an array is not a weak scalar
+    assert (t * np.ones(2, F32)).dtype == F32
+
+
+# ----------------------------------------------------------------------------- NumPy interplay
+
+
+def test_ndarray_on_the_left_gives_a_tensor() -> None:
+    t = tg.tensor([1.0, 2.0], requires_grad=True)
+    a = np.array([3.0, 4.0])
+    results = {
+        "+": (a + t, a + t.data),
+        "-": (a - t, a - t.data),
+        "*": (a * t, a * t.data),
+        "/": (a / t, a / t.data),
+        "**": (a**t, a**t.data),
+        "@": (a @ t, a @ t.data),
+    }
+    for op, (got, expected) in results.items():
+        assert isinstance(got, Tensor), op
+        np.testing.assert_allclose(got.data, expected, err_msg=op)
+        assert got.requires_grad, op
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2), np.float32(2), np.int64(2), 2, 2.0])
+def test_scalar_on_the_left_gives_a_tensor(scalar) -> None:
+    t = tg.tensor([1.0, 4.0], requires_grad=True)
+    for got, expected in [
+        (scalar * t, [2, 8]),
+        (scalar + t, [3, 6]),
+        (scalar - t, [1, -2]),
+        (scalar / t, [2, 0.5]),
+        (scalar**t, [2, 16]),
+    ]:
+        assert isinstance(got, Tensor)
+        np.testing.assert_allclose(got.data, expected)
+
+
+def test_reflected_operator_gradients_hand_math() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (2 - x) + (2 / x) + (2**x) + (3 * x) + (1 + x)
+    y.sum().backward()
+    # d/dx: -1 - 2/x² + 2^x ln 2 + 3 + 1
+    xs = np.array([1.0, 2.0])
+    np.testing.assert_allclose(x.grad.data, -1 - 2 / xs**2 + 2**xs * np.log(2) + 4)
+
+
+def test_builtin_sum_starting_from_zero() -> None:
+    xs = [tg.tensor(float(i), requires_grad=True) for i in range(1, 4)]
+    total = sum(xs)
+    assert isinstance(total, Tensor) and total.item() == 6.0
+    total.backward()
+    assert [x.grad.item() for x in xs] == [1.0, 1.0, 1.0]
+
+
+def test_np_asarray_gives_the_data() -> None:
+    t = tg.tensor([[1.0, 2.0]], requires_grad=True)
+    a = np.asarray(t)
+    assert isinstance(a, np.ndarray) and a.dtype == np.float64
+    assert np.shares_memory(a, t.data)
+    np.testing.assert_array_equal(a, [[1.0, 2.0]])
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.array(t).shape == (1, 2)
+
+
+def test_numpy_functions_on_a_tensor_work_on_its_data() -> None:
+    t = tg.tensor([1.0, 4.0])
+    assert np.sum(np.asarray(t)) == 5.0
+    assert float(np.max(np.asarray(t))) == 4.0
+
+
+def test_comparisons_give_boolean_tensors() -> None:
+    t = tg.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal((t > 1.5).data, [False, True, True])
+    np.testing.assert_array_equal((t <= tg.tensor([1.0, 1.0, 4.0])).data, [True, False, True])
+    np.testing.assert_array_equal((np.array([2.0, 2.0, 2.0]) < t).data, [False, False, True])
+
+
+# ----------------------------------------------------------------------------- data access
+
+
+def test_item_numpy_float() -> None:
+    t = tg.tensor([[2.5]])
+    assert t.item() == 2.5 and isinstance(t.item(), float)
+    assert float(tg.tensor(3.0)) == 3.0
+    assert t.numpy() is t.data
+    with pytest.raises(ValueError, match=r"\(2,\)"):
+        tg.tensor([1.0, 2.0]).item()
+
+
+def test_op_results_hold_ndarrays_even_when_0d() -> None:
+    """``.data`` (and ``.grad.data``) is an ndarray, also for 0-d results of elementwise ops."""
+    x = tg.tensor(2.0, requires_grad=True)
+    for y in (x + 1, x * x, x.exp(), -x, x**2, 2 / x, x.sum(), x.reshape(()), x.tanh()):
+        assert isinstance(y.data, np.ndarray), (y._op, type(y.data))
+        assert y.shape == ()
+    z = x * x
+    z.backward()
+    assert isinstance(x.grad.data, np.ndarray)
+    assert x.grad.item() == 4.0
+
+
+def test_detach_shares_data_and_records_nothing() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d._prev == () and d.is_leaf
+    assert np.shares_memory(d.data, y.data)
+    z = d * 3
+    assert not z.requires_grad and z._prev == ()
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def test_backward_hand_math() -> None:
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, 2 * x.data)
+    assert isinstance(x.grad, Tensor) and x.grad.shape == x.shape
+    assert not x.grad.requires_grad and x.grad._prev == ()
+
+
+def test_design_example() -> None:
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x = tg.tensor(a, requires_grad=True)
+    y = ((x @ x.T + 1).tanh() ** 2).mean()
+    y.backward()
+    # hand math: y = mean(tanh(S)^2), S = x xᵀ + 1; dy/dS = 2 tanh (1 - tanh²) / 4
+    t = np.tanh(a @ a.T + 1)
+    dS = 2 * t * (1 - t**2) / 4
+    np.testing.assert_allclose(y.item(), np.mean(t**2))
+    np.testing.assert_allclose(x.grad.data, (dS + dS.T) @ a)
+
+
+def test_reuse_and_diamonds_sum() -> None:
+    a = tg.tensor(3.0, requires_grad=True)
+    (a + a).backward()
+    assert a.grad.item() == 2.0
+    a.zero_grad()
+    (a * a).backward()
+    assert a.grad.item() == 6.0
+    a.zero_grad()
+    b, c = a * 2, a * 5  # diamond: d = b * c = 10 a², dd/da = 20 a
+    (b * c).backward()
+    assert a.grad.item() == 60.0
+    a.zero_grad()
+    e = a.exp()
+    (e * e + e).backward()  # 2 e² + e at a = 3
+    np.testing.assert_allclose(a.grad.item(), 2 * np.exp(6.0) + np.exp(3.0))
+
+
+def test_leaves_accumulate_across_backward_calls_until_zero_grad() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x  # an interior node: its gradient must be computed afresh each time
+    y = (h * h).sum()  # x⁴, dy/dx = 4x³
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad.data, [4.0, 32.0])
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad.data, [8.0, 64.0])  # exactly doubled
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [12.0, 96.0])
+    x.zero_grad()
+    assert x.grad is None
+    ((x * 3).sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_backward_gradient_argument() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    y.backward(gradient=[1.0, 0.5, -2.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, -12.0])
+    x.zero_grad()
+    y2 = x * 3
+    y2.backward(gradient=tg.tensor([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad.data, [3.0, 6.0, 9.0])
+
+
+def test_backward_without_gradient_on_any_one_element_output() -> None:
+    x = tg.tensor([[3.0]], requires_grad=True)
+    y = x * x  # shape (1, 1): one element, so gradient= may be left out (as PyTorch)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [[6.0]])
+
+
+def test_inputs_that_do_not_require_grad_get_none() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([5.0, 6.0])
+    (x * c).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [5.0, 6.0])
+    assert c.grad is None
+
+
+def test_retain_grad_keeps_interior_gradients() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    k = x * 4
+    h.retain_grad()
+    y = (h * h + k).sum()
+    y.backward()
+    np.testing.assert_array_equal(h.grad.data, 2 * h.data)  # dy/dh = 2h
+    assert k.grad is None  # not asked for: not kept
+    assert y.grad is None  # the root is interior too
+    np.testing.assert_array_equal(x.grad.data, 2 * 9 * x.data + 4)
+
+
+def test_retain_grad_accumulates_like_torch_and_returns_self() -> None:
+    x = tg.tensor(2.0, requires_grad=True)
+    h = x * x
+    assert h.retain_grad() is h
+    y = h * 3
+    y.backward(retain_graph=True)
+    assert h.grad.item() == 3.0
+    y.backward()
+    assert h.grad.item() == 6.0
+
+
+def test_gradients_own_their_memory() -> None:
+    """Each ``.grad`` is its own array: changing one in place (``zero_grad(set_to_none=False)``
+    in an optimizer, a user's ``g *= 0.5``) must not change another gradient or the
+    ``gradient=`` the caller passed in."""
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    G = tg.tensor([1.0, 1.0])
+    h = a + 0
+    h.retain_grad()
+    (h + b).backward(gradient=G)
+    grads = {"a": a.grad.data, "b": b.grad.data, "h": h.grad.data, "G": G.data}
+    for i, (n1, g1) in enumerate(grads.items()):
+        for n2, g2 in list(grads.items())[i + 1 :]:
+            assert not np.shares_memory(g1, g2), f"{n1}.grad shares memory with {n2}"
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(G.data, [1.0, 1.0])
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+def test_no_grad_records_no_graph() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        y = (x * 2).exp().sum()
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    assert not y.requires_grad and y._prev == () and y.is_leaf
+    np.testing.assert_allclose(y.item(), np.exp(2.0) + np.exp(4.0))
+    with pytest.raises(RuntimeError):
+        y.backward()
+
+
+def test_no_grad_as_decorator_both_forms() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+
+    @tg.no_grad()
+    def f(t):
+        return t * 2
+
+    @tg.no_grad
+    def g(t):
+        return t * 3
+
+    assert not f(x).requires_grad and not g(x).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_enable_grad_inside_no_grad() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+    with tg.no_grad():
+        with tg.enable_grad():
+            y = x * 2
+        z = x * 2
+    assert y.requires_grad and y._prev == (x,)
+    assert not z.requires_grad
+    y.backward()
+    assert x.grad.item() == 2.0
+
+
+def test_grad_mode_restored_after_an_exception() -> None:
+    with pytest.raises(KeyError), tg.no_grad():
+        raise KeyError("boom")
+    assert tg.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+    seen = {}
+
+    def worker():
+        seen["y"] = x * 2
+
+    with tg.no_grad():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    assert seen["y"].requires_grad
+
+
+# ----------------------------------------------------------------------------- tg.grad
+
+
+def test_grad_returns_gradients_and_touches_no_grad() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, -1.0], requires_grad=True)
+    h = x * w
+    h.retain_grad()
+    y = (h * h).sum()
+    gx, gw = tg.grad(y, [x, w])
+    np.testing.assert_array_equal(gx.data, 2 * (x.data * w.data) * w.data)
+    np.testing.assert_array_equal(gw.data, 2 * (x.data * w.data) * x.data)
+    assert isinstance(gx, Tensor) and not gx.requires_grad
+    assert x.grad is None and w.grad is None and h.grad is None
+
+
+def test_grad_with_grad_outputs_and_several_outputs() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y1, y2 = x * 2, x * x
+    (g,) = tg.grad([y1, y2], x, grad_outputs=[np.array([1.0, 1.0]), np.array([0.5, -1.0])])
+    np.testing.assert_array_equal(g.data, [2 + 0.5 * 2, 2 - 1 * 4])
+
+
+def test_grad_frees_the_graph_unless_retained() -> None:
+    x = tg.tensor(2.0, requires_grad=True)
+    y = x.exp() * x
+    tg.grad(y, [x], retain_graph=True)
+    (g,) = tg.grad(y, [x])  # retain_graph=None: frees (create_graph is False)
+    np.testing.assert_allclose(g.item(), np.exp(2.0) * 3)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        tg.grad(y, [x])
+
+
+def test_grad_of_an_unreached_input() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+    z = tg.tensor(1.0, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tg.grad(y, [x, z], retain_graph=True)
+    gx, gz = tg.grad(y, [x, z], allow_unused=True)
+    assert gx.item() == 2.0 and gz is None
+
+
+def test_grad_create_graph_gives_differentiable_gradients() -> None:
+    x = tg.tensor(3.0, requires_grad=True)
+    (g,) = tg.grad(x**3, [x], create_graph=True)
+    assert g.requires_grad and g.item() == 27.0
+    (h,) = tg.grad(g, [x])
+    assert h.item() == 18.0
+    assert x.grad is None
+
+
+# ----------------------------------------------------------------------------- freed graph
+
+
+def test_second_backward_through_a_freed_graph_raises() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    g1 = x.grad.data.copy()
+    with pytest.raises(RuntimeError, match=r"retain_graph=True"):
+        y.backward()
+    np.testing.assert_array_equal(x.grad.data, g1)  # nothing half-accumulated
+
+
+def test_retain_graph_allows_a_second_backward_and_doubles_leaf_grads() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    g1 = x.grad.data.copy()
+    np.testing.assert_allclose(g1, np.exp(x.data) * (x.data + 1))
+    y.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * g1)
+
+
+def test_graph_after_backward_keeps_structure_and_values() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    y = (h * x).sum()
+    y.backward()
+    assert y._prev[0]._prev == (h, x) and h._prev == (x,)
+    assert y._op == "sum" and h._op == "exp" and y._prev[0]._op == "*"
+    np.testing.assert_allclose(h.data, np.exp([1.0, 2.0]))
+    np.testing.assert_allclose(y.item(), np.sum(np.exp([1.0, 2.0]) * [1.0, 2.0]))
+    ops = [n._op for n in _walk(y)]
+    assert ops.count("") == 1  # x, reached twice, once as a leaf
+
+
+def _walk(root):
+    from micrograd.autodiff import topological_order
+
+    return topological_order([root])
+
+
+def test_a_new_graph_over_the_same_leaves_works_after_backward() -> None:
+    x = tg.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    (x * x).backward()
+    assert x.grad.item() == 8.0
+
+
+# ----------------------------------------------------------------------------- item assignment
+
+
+def test_item_assignment_on_a_plain_tensor_works() -> None:
+    t = tg.tensor([1.0, 2.0, 3.0])
+    t[0] = 10.0
+    t[1:] = tg.tensor([20.0, 30.0])
+    np.testing.assert_array_equal(t.data, [10.0, 20.0, 30.0])
+
+
+def test_item_assignment_on_a_tensor_in_a_graph_raises_and_changes_nothing() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    for t in (y, x):
+        before = t.data.copy()
+        with pytest.raises(RuntimeError, match="graph"):
+            t[0] = 100.0
+        np.testing.assert_array_equal(t.data, before)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+def test_assigning_into_a_constant_the_graph_saved_never_gives_a_silent_wrong_gradient() -> None:
+    """``c`` is part of the graph of ``x * c`` (its rule reads ``c``). Changing it must raise
+    (at the assignment or at backward, as PyTorch's version counter does), never corrupt."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (x * c).sum()
+    try:
+        c[0] = 100.0
+    except RuntimeError:
+        return
+    try:
+        y.backward()
+    except RuntimeError:
+        return
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+
+
+# ----------------------------------------------------------------------------- deep chains
+
+
+def test_100000_op_chain_backward_under_default_recursion_limit() -> None:
+    assert sys.getrecursionlimit() <= 10_000  # nothing raised it for us
+    n = 100_000
+    c = 1.0 + 1e-5
+    x = tg.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * c
+    np.testing.assert_allclose(y.item(), c**n, rtol=1e-9)
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), c**n, rtol=1e-9)  # dy/dx = cⁿ
+    del y  # freeing a deep chain must not overflow the C stack either
+
+
+def test_100000_op_chain_functional_grad() -> None:
+    n = 100_000
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y + 1e-5
+    (g,) = tg.grad(y.sum(), [x])
+    np.testing.assert_allclose(g.data, [1.0, 1.0])
+    np.testing.assert_allclose(y.data, x.data + n * 1e-5)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+@pytest.fixture
+def no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def test_graph_freed_by_reference_counting(no_gc) -> None:
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    h = (x * 2).exp()
+    y = (h * x).sum()
+    ref_h, ref_y = weakref.ref(h), weakref.ref(y)
+    del h
+    assert ref_h() is not None  # y still needs it
+    del y
+    assert ref_y() is None and ref_h() is None
+
+
+def test_graph_freed_by_reference_counting_after_backward(no_gc) -> None:
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    h = x.tanh()
+    h.retain_grad()
+    m = h.reshape(3, 1) @ h.reshape(1, 3)
+    y = m.max(axis=0).logsumexp() + x[[0, 0]].sum() + tg.where(x.data > 0, h, 0).var()
+    refs = [weakref.ref(t) for t in (h, m, y)]
+    y.backward()
+    del h, m, y
+    assert all(r() is None for r in refs)
+    assert x.grad is not None
+
+
+def test_graph_freed_after_create_graph_grad(no_gc) -> None:
+    x = tg.tensor(np.ones(2), requires_grad=True)
+    y = (x.sin() * x).sum()
+    (g,) = tg.grad(y, [x], create_graph=True)
+    refs = [weakref.ref(y), weakref.ref(g)]
+    del y, g
+    assert all(r() is None for r in refs)
+
+
+def test_training_loop_memory_is_flat(no_gc) -> None:
+    """No graph survives an iteration: the live Tensor count does not grow."""
+    w = tg.tensor(np.ones((3, 2)), requires_grad=True)
+    data = tg.tensor(np.arange(12.0).reshape(4, 3))
+
+    def step():
+        loss = ((data @ w).tanh() ** 2).mean()
+        loss.backward()
+        w.data -= 0.01 * w.grad.data
+        w.zero_grad()
+
+    def live():
+        return sum(type(o) is Tensor for o in gc.get_objects())
+
+    step()
+    before = live()
+    for _ in range(20):
+        step()
+    assert live() <= before
