@@ -15,7 +15,8 @@ a small protocol that every node type implements:
     backward pass -- that is all higher-order gradients need.
 ``node._receive_grad(g)``
     called by :func:`backward` with a node's final gradient: a leaf accumulates
-    it into ``.grad``; an interior node keeps it or not, as its engine decides.
+    it into ``.grad``; an interior node gets it only if ``node._retains_grad``
+    (every Value shows its gradient; a Tensor only after ``retain_grad()``).
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
 ``node._seed(gradient, graph)`` / ``node._lift(g)``
@@ -172,7 +173,7 @@ def _propagate(
                 wanted[node] = g
         elif not parents:
             leaf_grads.append((node, g))
-        else:
+        elif node._retains_grad:
             node._receive_grad(g)
         if not parents:
             continue

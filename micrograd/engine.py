@@ -27,6 +27,7 @@ class Value:
     """A scalar node: ``data`` (float), ``grad`` (float), ``_prev`` (parents), ``_op``."""
 
     __slots__ = ("data", "grad", "_prev", "_op", "_rule", "_ctx", "label", "__weakref__")
+    _retains_grad = True  # every Value shows the gradient of the latest backward
 
     def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
         self.data = _as_float(data)

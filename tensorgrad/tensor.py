@@ -39,6 +39,7 @@ class _Freed:
 
 
 FREED = _Freed()
+_ONE_NEEDS = (True,)
 
 
 class _Anomaly(threading.local):
@@ -217,30 +218,27 @@ class Tensor:
         prev = self._prev
         if self._saved_versions is not None:
             _check_versions(self)
-        needs = [p.requires_grad for p in prev]
         if graph:
-            grads = self._rule(g, self, prev, ctx, needs)
+            grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
+        elif len(prev) == 1:  # a recorded one-parent op: that parent requires grad
+            grads = self._rule(g, self.data, (prev[0].data,), ctx, _ONE_NEEDS)
         else:
+            needs = [p.requires_grad for p in prev]
             grads = self._rule(g, self.data, [p.data for p in prev], ctx, needs)
         if anomaly_mode.enabled:
             _check_backward(self, grads)
         return grads
 
     def _receive_grad(self, g) -> None:
-        if self._prev and not self._retains_grad:
-            return
-        if not self._prev and not self.requires_grad:
+        if not self.requires_grad:  # a constant leaf
             return
         if not isinstance(g, Tensor):
-            # .grad gets memory of its own: no rule hands one array to two parents, so
-            # only a view (of a broadcast, a reshape, another gradient) or an interior
-            # gradient that also flows on needs a copy.
-            if (
-                g.dtype != self.data.dtype
-                or g.base is not None
-                or not g.flags.writeable
-                or self._prev
-            ):
+            # .grad gets memory of its own. No rule hands overlapping memory to two
+            # parents (add copies one side; slices of concatenate do not overlap), and
+            # seeds are copied, so a gradient that arrives here is private unless it is
+            # a read-only broadcast, or belongs to an interior node whose rule passes it
+            # on to its parents.
+            if g.dtype != self.data.dtype or not g.flags.writeable or self._prev:
                 g = np.array(g, dtype=self.data.dtype)
             g = _leaf(g)
         self.grad = g if self.grad is None else self.grad + g

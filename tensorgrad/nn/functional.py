@@ -106,12 +106,17 @@ def _class_labels(labels, n: int, classes: int) -> np.ndarray:
 
 def _cross_entropy_rule(g, out, args, ctx, needs):
     # d/dlogits of -log softmax(z)[y] is softmax(z) - onehot(y), per row.
-    labels, weight = ctx
-    logits = args[0]
-    onehot = np.zeros(logits.shape, dtype=d.raw(logits).dtype)
-    onehot[np.arange(len(labels)), labels] = 1
-    g = g.reshape(-1, 1) if np.ndim(d.raw(g)) else g
-    return ((d.softmax(logits, 1) - onehot) * (g * weight),)
+    labels, weight, probs = ctx
+    rows = np.arange(len(labels))
+    if isinstance(g, np.ndarray):  # plain backward: reuse the forward's softmax in place
+        grad = probs.copy()
+        grad[rows, labels] -= 1
+        grad *= (g.reshape(-1, 1) if g.ndim else g) * weight
+        return (grad,)
+    onehot = np.zeros(probs.shape, dtype=probs.dtype)  # recorded: softmax as an op
+    onehot[rows, labels] = 1
+    g = g.reshape(-1, 1) if g.ndim else g
+    return ((d.softmax(args[0], 1) - onehot) * (g * weight),)
 
 
 def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
@@ -127,18 +132,15 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     n, classes = logits.shape
     y = _class_labels(labels, n, classes)
     z = logits.data
-    per_row = d.stable_logsumexp(z, 1, False) - z[np.arange(n), y]
+    lse = d.stable_logsumexp(z, 1, True)
+    per_row = lse[:, 0] - z[np.arange(n), y]
+    probs = np.exp(z - lse)  # kept for the backward
     if reduction == "none":
-        return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1))
+        return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs))
     weight = 1 / n if reduction == "mean" else 1
     total = per_row.mean() if reduction == "mean" else per_row.sum()
-    return record(
-        np.asarray(total, dtype=z.dtype),
-        (logits,),
-        "cross_entropy",
-        _cross_entropy_rule,
-        (y, weight),
-    )
+    ctx = (y, weight, probs)
+    return record(np.asarray(total, z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, ctx)
 
 
 def _same_shape(op: str, a: Tensor, b: Tensor) -> None:

@@ -23,12 +23,12 @@ def unbroadcast(g, shape: tuple):
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g
 
 
 def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> None:
@@ -63,6 +63,8 @@ def _sub_rule(g, out, args, ctx, needs):
 
 def _mul_rule(g, out, args, ctx, needs):
     a, b = args
+    if a is b:  # x * x: one product, d(x²)/dx = 2x, all in the first slot
+        return unbroadcast(g * (a + a), a.shape), None
     return (
         unbroadcast(g * b, a.shape) if needs[0] else None,
         unbroadcast(g * a, b.shape) if needs[1] else None,
@@ -123,9 +125,12 @@ _BINARY = {
 
 def _binary(op: str, a: Tensor, b: Tensor) -> Tensor:
     forward, rule = _BINARY[op]
-    if a.shape != b.shape:
-        _broadcast_shape(op, a, b)
-    return record(forward(a.data, b.data), (a, b), op, rule)
+    try:
+        data = forward(a.data, b.data)
+    except ValueError:
+        _broadcast_shape(op, a, b)  # says which shapes did not broadcast
+        raise
+    return record(data, (a, b), op, rule)
 
 
 # -- a tensor and a Python/NumPy scalar: the scalar is a constant, not a node -------------

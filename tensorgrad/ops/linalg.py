@@ -28,6 +28,8 @@ def _check(a: Tensor, b: Tensor) -> None:
             f"{k_a} (last axis of the first) != {k_b} "
             f"({'only' if b.ndim == 1 else 'second-to-last'} axis of the second)"
         )
+    if a.ndim <= 2 and b.ndim <= 2:
+        return
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
@@ -67,6 +69,11 @@ def _matmul_rule(g, out, args, ctx, needs):
             ga = (g_rows @ b2.T).reshape(a2.shape)
         if needs[1]:
             gb = a2.reshape(rows, k).T @ g_rows
+    elif a2.ndim == 2 and b2.ndim == 2:
+        if needs[0]:
+            ga = g @ b2.T
+        if needs[1]:
+            gb = _weight_grad(a2, g, b2)
     else:
         # dA = dC Bᵀ, dB = Aᵀ dC; summed over any batch axes an operand was broadcast along.
         if needs[0]:
@@ -74,9 +81,21 @@ def _matmul_rule(g, out, args, ctx, needs):
         if needs[1]:
             gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape)
     return (
-        ga.reshape(a.shape) if ga is not None else None,
-        gb.reshape(b.shape) if gb is not None else None,
+        ga if ga is None or ga.shape == a.shape else ga.reshape(a.shape),
+        gb if gb is None or gb.shape == b.shape else gb.reshape(b.shape),
     )
+
+
+def _weight_grad(a, g, b):
+    """Aᵀ G for a 2-D right operand, laid out like ``b``.
+
+    When ``b`` is a transposed view (``x @ W.T``, PyTorch's layout) computing (Gᵀ A)ᵀ
+    makes the gradient that reaches ``W`` through the transpose C-contiguous.
+    """
+    flags = getattr(b, "flags", None)  # raw arrays only; a Tensor takes the plain route
+    if flags is not None and flags.f_contiguous and not flags.c_contiguous:
+        return (g.T @ a).T
+    return a.T @ g
 
 
 def matmul(a, b) -> Tensor:

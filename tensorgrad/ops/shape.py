@@ -74,7 +74,7 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
 
 
 def _transpose_rule(g, out, args, ctx, needs):
-    return (g.transpose(tuple(np.argsort(ctx))),)  # the inverse permutation
+    return (g.transpose(ctx),)  # ctx: the inverse permutation
 
 
 def transpose(x: Tensor, *axes) -> Tensor:
@@ -89,7 +89,8 @@ def transpose(x: Tensor, *axes) -> Tensor:
             f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of {x.shape}"
         )
     axes = tuple(a % x.ndim for a in axes)
-    return record(x.data.transpose(axes), (x,), "transpose", _transpose_rule, axes)
+    inverse = tuple(sorted(range(x.ndim), key=axes.__getitem__))
+    return record(x.data.transpose(axes), (x,), "transpose", _transpose_rule, inverse)
 
 
 def _swapaxes_rule(g, out, args, ctx, needs):
