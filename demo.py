@@ -76,38 +76,21 @@ def progress(label: str, step: int, steps: int, loss: float, acc: float) -> None
     sys.stdout.flush()
 
 
-def train_scalar(model: ScalarMLP, X: np.ndarray, y: np.ndarray, steps: int) -> Run:
-    run = Run("micrograd")
+def train(name: str, model, step_fn, grad_of, steps: int) -> Run:
+    """The classic loop: loss, zero_grad, backward, SGD with the decaying rate."""
+    run = Run(name)
     for k in range(steps):
         start = time.perf_counter()
-        loss, acc = scalar_step(model, X, y)
+        loss, acc = step_fn(model)
         model.zero_grad()
         loss.backward()
         lr = learning_rate(k, steps)
         for p in model.parameters():
-            p.data -= lr * p.grad
+            p.data -= lr * grad_of(p)
         run.seconds.append(time.perf_counter() - start)
-        run.losses.append(loss.data)
+        run.losses.append(float(loss.data))
         run.accuracies.append(acc)
-        progress(run.name, k, steps, loss.data, acc)
-    return run
-
-
-def train_tensor(model: tg.nn.MLP, X: np.ndarray, y: np.ndarray, steps: int) -> Run:
-    run = Run("tensorgrad")
-    Xt, yt = tg.tensor(X), tg.tensor(y)
-    for k in range(steps):
-        start = time.perf_counter()
-        loss, acc = tensor_step(model, Xt, yt)
-        model.zero_grad()
-        loss.backward()
-        lr = learning_rate(k, steps)
-        for p in model.parameters():
-            p.data -= lr * p.grad.data
-        run.seconds.append(time.perf_counter() - start)
-        run.losses.append(loss.item())
-        run.accuracies.append(acc)
-        progress(run.name, k, steps, loss.item(), acc)
+        progress(name, k, steps, run.losses[-1], acc)
     return run
 
 
@@ -218,7 +201,17 @@ def main(steps: int = 100, samples: int = 100, out: str | Path = "out", seed: in
     grad_diff = max_gradient_difference(scalar_model, tensor_model, X, y)
 
     print(f"Training MLP(2, [16, 16, 1]) on {samples} two-moons points for {steps} steps:")
-    runs = [train_scalar(scalar_model, X, y, steps), train_tensor(tensor_model, X, y, steps)]
+    Xt, yt = tg.tensor(X), tg.tensor(y)
+    runs = [
+        train("micrograd", scalar_model, lambda m: scalar_step(m, X, y), lambda p: p.grad, steps),
+        train(
+            "tensorgrad",
+            tensor_model,
+            lambda m: tensor_step(m, Xt, yt),
+            lambda p: p.grad.data,
+            steps,
+        ),
+    ]
     scalar_run, tensor_run = runs
     ratio = scalar_run.seconds_per_step / tensor_run.seconds_per_step
 

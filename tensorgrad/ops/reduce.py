@@ -141,22 +141,22 @@ def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return _extremum("min", np.min, x, axis, keepdims)
 
 
-def var(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
-    axes = normalize_axes("var", axis, x.ndim)
+def _spread(op: str, numpy_fn, rule, x: Tensor, axis, ddof: int, keepdims: bool) -> Tensor:
+    axes = normalize_axes(op, axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        data = np.var(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
-    return record(np.asarray(data), (x,), "var", _var_rule, (axes, keepdims, n - ddof))
+        data = numpy_fn(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
+    return record(np.asarray(data), (x,), op, rule, (axes, keepdims, n - ddof))
+
+
+def var(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
+    return _spread("var", np.var, _var_rule, x, axis, ddof, keepdims)
 
 
 def std(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
-    axes = normalize_axes("std", axis, x.ndim)
-    n = int(np.prod([x.shape[a] for a in axes]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        data = np.std(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
-    return record(np.asarray(data), (x,), "std", _std_rule, (axes, keepdims, n - ddof))
+    return _spread("std", np.std, _std_rule, x, axis, ddof, keepdims)
 
 
 def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
