@@ -63,8 +63,13 @@ def _sub_rule(g, out, args, ctx, needs):
 
 def _mul_rule(g, out, args, ctx, needs):
     a, b = args
-    if a is b:  # x * x: one product, d(x²)/dx = 2x, all in the first slot
-        return unbroadcast(g * (a + a), a.shape), None
+    if a is b:  # x * x: d(x²)/dx = 2x, all in the first slot
+        ga = g * a
+        if isinstance(ga, np.ndarray):
+            ga *= 2  # in place: one temporary less on a hot path (x * x in losses)
+        else:
+            ga = ga * 2
+        return unbroadcast(ga, a.shape), None
     return (
         unbroadcast(g * b, a.shape) if needs[0] else None,
         unbroadcast(g * a, b.shape) if needs[1] else None,
