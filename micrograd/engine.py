@@ -45,6 +45,13 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    @property
+    def _const(self) -> tuple[float, str] | None:
+        """The constant operand of ``x op c`` or ``c op x`` and its side, for drawings."""
+        if self._ctx is None or not self._prev:
+            return None
+        return self._ctx, "left" if self._rule in _CONSTANT_ON_LEFT else "right"
+
     # -- arithmetic: see the op table at the bottom of this file ------------------------
     # (__add__, __mul__, ..., tanh, exp, ... are attached there, forward next to rule)
 
@@ -363,6 +370,8 @@ def _sin_rule(g, out, args, c):
 def _cos_rule(g, out, args, c):
     return (-g * _sin_any(args[0]),)
 
+
+_CONSTANT_ON_LEFT = (_rsub, _rdiv, _rpow)
 
 # Rules for nodes built by hand with Value(data, children, op).
 _RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu": _relu}

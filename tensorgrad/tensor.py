@@ -170,6 +170,15 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
+    @property
+    def _const(self) -> tuple[float, str] | None:
+        """The scalar operand of ``t op c`` or ``c op t`` and its side, for drawings."""
+        from .ops.elementwise import CONSTANT_ON_LEFT, SCALAR_RULES
+
+        if self._ctx is None or self._rule not in SCALAR_RULES:  # (-x has no constant)
+            return None
+        return self._ctx, "left" if self._rule in CONSTANT_ON_LEFT else "right"
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
         extra = ""

@@ -463,7 +463,7 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
         name = f"{prefix}n{number}"
         g.node(name, label=label, shape="plain", **attrs)
         if node._prev:
-            op = str(node._op) or "?"
+            op = _op_text(node)
             g.node(
                 f"{name}op",
                 label=f"<{escape(op, 12)}>",
@@ -539,6 +539,17 @@ def _new_drawing(rankdir: str, format: str | None, timeout: float | None) -> Dra
         },
         edge_attr={"color": EDGE, "arrowsize": "0.6", "fontname": FONT, "fontsize": "9"},
     )
+
+
+def _op_text(node: Any) -> str:
+    """The op, with its folded constant if the node has one: "* 2", "1 -"."""
+    op = str(node._op) or "?"
+    const = getattr(node, "_const", None)
+    if const is None:
+        return op
+    value, side = const
+    number = f"{value:.4g}"
+    return f"{number} {op}" if side == "left" else f"{op} {number}"
 
 
 def _options(

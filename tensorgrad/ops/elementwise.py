@@ -181,6 +181,19 @@ _WITH_SCALAR = {  # op -> (forward(x, c), rule, reflected forward(c, x), reflect
 }
 
 
+# Rules of ops with a scalar operand (its value is the ctx), for drawings.
+SCALAR_RULES = (
+    _same_rule,
+    _negate_rule,
+    _scale_rule,
+    _div_const_rule,
+    _rdiv_rule,
+    _pow_const_rule,
+    _rpow_rule,
+)
+CONSTANT_ON_LEFT = (_negate_rule, _rdiv_rule, _rpow_rule)
+
+
 def operator(op: str, reflected: bool = False):
     """The method for ``self op other`` (``other op self`` when reflected)."""
     forward, rule, rforward, rrule = _WITH_SCALAR[op]

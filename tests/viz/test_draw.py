@@ -264,3 +264,19 @@ def test_side_by_side_html_and_files(tmp_path):
     assert len(re.findall(r"^\s*a_n\d+ \[", src, re.M)) == 10
     assert len(re.findall(r"^\s*b_n\d+ \[", src, re.M)) == 10
     assert both.save(tmp_path / "both.dot").endswith("both.dot")
+
+
+def test_folded_constants_show_in_their_op_node():
+    """``x * 2`` and ``2 - x`` keep the constant out of the graph but show it on the op."""
+    import micrograd
+    import tensorgrad as tg
+
+    x = micrograd.Value(3.0)
+    y = (2 - x * 2) ** 2 / 4
+    source = viz.draw(y).source
+    for text in ("<* 2>", "<2 ->", "<** 2>", "</ 4>"):
+        assert text in source, text
+    t = tg.tensor([1.0, 2.0], requires_grad=True)
+    tsource = viz.draw((1 - t * 3).sum()).source
+    assert "<* 3>" in tsource and "<1 ->" in tsource
+    assert "<neg>" in viz.draw((-t).sum()).source  # negation has no constant
