@@ -253,7 +253,10 @@ class Tensor:
         self.grad = g if self.grad is None else self.grad + g
 
     def _free_saved(self) -> None:
-        self._ctx = FREED
+        # A scalar operand (x * 2) is part of the graph's structure, like the forward
+        # values: it stays, so the graph can still be drawn. Saved arrays go.
+        if type(self._ctx) not in (int, float):
+            self._ctx = FREED
 
     def _seed(self, gradient, graph: bool):
         if not self.requires_grad:

@@ -280,3 +280,13 @@ def test_folded_constants_show_in_their_op_node():
     tsource = viz.draw((1 - t * 3).sum()).source
     assert "<* 3>" in tsource and "<1 ->" in tsource
     assert "<neg>" in viz.draw((-t).sum()).source  # negation has no constant
+
+
+def test_a_tensor_graph_keeps_its_constants_after_backward():
+    import tensorgrad as tg
+
+    t = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (1 - t * 3).sum()
+    y.backward()  # frees what the rules saved, not the scalar operands
+    source = viz.draw(y).source
+    assert "<* 3>" in source and "<1 ->" in source
