@@ -136,7 +136,7 @@ def one_neuron_graphs(out: Path) -> list[Path]:
     tb.label = "b"
     z = (x @ w).retain_grad()  # keep interior gradients so the drawing shows them
     n = (z + tb).retain_grad()
-    t_out = n.tanh()
+    t_out = n.tanh().retain_grad()
     t_out.label = "o"
     t_out.backward(retain_graph=True)
 
