@@ -6,7 +6,7 @@ initialisation and the default random generator) and ``functional`` (losses and
 activations as functions).
 """
 
-from . import functional, init
+from . import functional, init, layers
 from .layers import (
     MLP,
     BCELoss,
@@ -23,22 +23,4 @@ from .layers import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 
-__all__ = [
-    "Module",
-    "Parameter",
-    "IncompatibleKeys",
-    "Linear",
-    "Sequential",
-    "Identity",
-    "ReLU",
-    "Tanh",
-    "Sigmoid",
-    "Dropout",
-    "MLP",
-    "CrossEntropyLoss",
-    "MSELoss",
-    "BCELoss",
-    "BCEWithLogitsLoss",
-    "functional",
-    "init",
-]
+__all__ = ["Module", "Parameter", "IncompatibleKeys", *layers.__all__, "functional", "init"]
