@@ -83,17 +83,8 @@ class Tensor:
                 f"Tensor: only floating tensors can require grad, got dtype {self.data.dtype}"
                 " (pass float data or dtype=np.float64)"
             )
-        self.grad = None
+        _init_leaf(self, self.data)
         self.requires_grad = bool(requires_grad)
-        self._prev = ()
-        self._op = ""
-        self._rule = None
-        self._ctx = None
-        self._retains_grad = False
-        self._origin = None
-        self._version = 0
-        self._saved_versions = None
-        self.label = ""
 
     # -- basic properties ---------------------------------------------------------------
 
@@ -325,9 +316,8 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 _new = object.__new__
 
 
-def _leaf(data: np.ndarray) -> Tensor:
-    """A tensor around ``data`` (not copied) that records no graph."""
-    t = _new(Tensor)
+def _init_leaf(t: Tensor, data: np.ndarray) -> None:
+    """Fill every slot of ``t``: a leaf around ``data`` that records no graph."""
     t.data = data
     t.grad = None
     t.requires_grad = False
@@ -340,6 +330,12 @@ def _leaf(data: np.ndarray) -> Tensor:
     t._version = 0
     t._saved_versions = None
     t.label = ""
+
+
+def _leaf(data: np.ndarray) -> Tensor:
+    """A tensor around ``data`` (not copied) that records no graph."""
+    t = _new(Tensor)
+    _init_leaf(t, data)
     return t
 
 
