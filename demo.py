@@ -107,15 +107,13 @@ def max_gradient_difference(scalar: ScalarMLP, tensor: tg.nn.MLP, X, y) -> float
 
 
 def _scalar_grads_like(scalar: ScalarMLP) -> list[np.ndarray]:
-    """micrograd's parameter gradients in the tensor model's layout, via the bridge."""
-    for p in scalar.parameters():
-        p.data, p.grad = p.grad, p.data  # swap so from_micrograd copies the gradients
-    try:
-        as_tensor = tg.nn.MLP.from_micrograd(scalar)
-    finally:
-        for p in scalar.parameters():
-            p.data, p.grad = p.grad, p.data
-    return [p.data for p in as_tensor.parameters()]
+    """micrograd's gradients laid out like tensorgrad's parameters: per layer, the weight
+    (out, in) -- neuron j's weights are row j -- then the bias (out,)."""
+    grads = []
+    for layer in scalar.layers:
+        grads.append(np.array([[w.grad for w in n.w] for n in layer.neurons]))
+        grads.append(np.array([n.b.grad for n in layer.neurons]))
+    return grads
 
 
 def one_neuron_graphs(out: Path) -> list[Path]:
