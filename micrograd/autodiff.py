@@ -51,9 +51,8 @@ __all__ = [
 class _GradMode(threading.local):
     """Per-thread switch: is the forward pass recording a graph?"""
 
-    enabled = True
-
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # runs once in each thread that uses it
+        self.enabled = True  # an instance attribute: the ops read it on every call
         self.saved: list[bool] = []
 
 
@@ -109,13 +108,17 @@ class enable_grad(set_grad_enabled):
 def topological_order(roots: Iterable[Any]) -> list:
     """Every node reachable from ``roots``, each once, parents before the nodes they feed.
 
-    An iterative depth-first search: a node goes on the stack, then a ``None`` marker,
-    then its parents; when the marker comes off again all its parents are placed, so
-    the node goes next. Depth is limited by memory, not by Python's recursion limit.
+    An iterative depth-first search. A node whose parents are all placed is placed at
+    once; otherwise it goes back on the stack under a ``None`` marker with its parents
+    on top, and when the marker comes off again they are placed, so the node goes next.
+    A node is "seen" once it has been taken off the stack: after that it is either
+    placed or waiting on the current path (a parent of it would close a cycle). Depth
+    is limited by memory, not by Python's recursion limit.
     """
     order: list = []
     emit = order.append
     seen: set = set()
+    mark = seen.add
     stack = list(roots)
     push, pop = stack.append, stack.pop
     while stack:
@@ -123,16 +126,19 @@ def topological_order(roots: Iterable[Any]) -> list:
         if node is None:  # the marker: every parent of the node below it is placed
             emit(pop())
         elif node not in seen:
-            seen.add(node)
+            mark(node)
             parents = node._prev
-            if parents:
-                push(node)
-                push(None)
-                for parent in parents:
-                    if parent not in seen:
-                        push(parent)
-            else:
+            for parent in parents:
+                if parent not in seen:
+                    break
+            else:  # a leaf, or every parent already placed
                 emit(node)
+                continue
+            push(node)
+            push(None)
+            for parent in parents:
+                if parent not in seen:
+                    push(parent)
     return order
 
 
