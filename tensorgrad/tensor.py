@@ -222,6 +222,11 @@ class Tensor:
             grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
         elif len(prev) == 1:  # a recorded one-parent op: that parent requires grad
             grads = self._rule(g, self.data, (prev[0].data,), ctx, _ONE_NEEDS)
+        elif len(prev) == 2:  # most ops; spelled out, this runs once per node
+            a, b = prev
+            grads = self._rule(
+                g, self.data, (a.data, b.data), ctx, (a.requires_grad, b.requires_grad)
+            )
         else:
             needs = [p.requires_grad for p in prev]
             grads = self._rule(g, self.data, [p.data for p in prev], ctx, needs)

@@ -94,9 +94,9 @@ def _class_labels(labels, n: int, classes: int) -> np.ndarray:
             raise ValueError(f"cross_entropy: labels must be integers, got {bad[0]!r}")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"cross_entropy: labels must be integers, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    out_of_range = arr[(arr < 0) | (arr >= classes)]
-    if out_of_range.size:
+    arr = arr.astype(np.int64)  # a copy: the labels may change before backward
+    if arr.size and (arr.min() < 0 or arr.max() >= classes):
+        out_of_range = arr[(arr < 0) | (arr >= classes)]
         raise IndexError(
             f"cross_entropy: label {out_of_range[0]} is out of range for {classes} classes "
             f"(labels must be in [0, {classes - 1}])"
@@ -132,13 +132,14 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     n, classes = logits.shape
     y = _class_labels(labels, n, classes)
     z = logits.data
-    lse = d.stable_logsumexp(z, 1, True)
+    probs, lse = d.stable_softmax(z, 1)  # probs are kept for the backward
     per_row = lse[:, 0] - z[np.arange(n), y]
-    probs = np.exp(z - lse)  # kept for the backward
     if reduction == "none":
         return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs))
     weight = 1 / n if reduction == "mean" else 1
-    total = per_row.mean() if reduction == "mean" else per_row.sum()
+    total = per_row.sum()
+    if reduction == "mean":
+        total = total / n if n else per_row.mean()  # (the mean of no rows: nan, as NumPy)
     ctx = (y, weight, probs)
     return record(np.asarray(total, z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, ctx)
 

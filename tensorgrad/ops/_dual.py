@@ -39,6 +39,17 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0, -x))
 
 
+def broadcast_scalar(g):
+    """The single value of an ndarray that is one number broadcast (every stride 0), else None.
+
+    The gradient below a full ``sum`` or ``mean`` is such a view: a rule can then use
+    the number itself and spare a pass over memory.
+    """
+    if isinstance(g, np.ndarray) and g.size and not any(g.strides):
+        return g[(0,) * g.ndim]
+    return None
+
+
 def broadcast_to(x, shape: tuple):
     return x.broadcast_to(shape) if isinstance(x, Tensor) else np.broadcast_to(x, shape)
 
@@ -61,18 +72,39 @@ def logsumexp(x, axis, keepdims: bool):
 def softmax(x, axis):
     if isinstance(x, Tensor):
         return x.softmax(axis=axis)
-    return np.exp(x - stable_logsumexp(x, axis, True))
+    return stable_softmax(x, axis)[0]
+
+
+def _shifted_exp(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
+    """``e = exp(x - m)`` and ``m``, the max along ``axis`` (kept as size 1).
+
+    No term of e exceeds e^0 = 1, so sums of it never overflow. A row that is all
+    -inf (or holds +inf) keeps m out of it (m = 0) to avoid inf - inf.
+    """
+    m = x.max(axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return np.exp(x - m), m
 
 
 def stable_logsumexp(x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
-    # log Σ e^x = m + log Σ e^(x - m) with m = max x: no term exceeds e^0 = 1.
-    # A row that is all -inf (or has +inf) keeps m out of the sum to avoid inf - inf.
+    # log Σ e^x = m + log Σ e^(x - m) with m = max x.
     if x.size == 0:
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    e, m = _shifted_exp(x, axis)
+    out = np.log(e.sum(axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(x) and logsumexp(x) (kept as size 1) along ``axis``, from one exp."""
+    if x.size == 0:
+        lse = stable_logsumexp(x, axis, True)
+        return np.exp(x - lse), lse
+    e, m = _shifted_exp(x, axis)
+    total = e.sum(axis=axis, keepdims=True)
+    e /= total  # e is ours: normalize it in place
+    return e, np.log(total) + m
 
 
 def scatter_add(g, shape: tuple, index, basic: bool):

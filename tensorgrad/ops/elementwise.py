@@ -64,11 +64,14 @@ def _sub_rule(g, out, args, ctx, needs):
 def _mul_rule(g, out, args, ctx, needs):
     a, b = args
     if a is b:  # x * x: d(x²)/dx = 2x, all in the first slot
-        ga = g * a
-        if isinstance(ga, np.ndarray):
+        one = d.broadcast_scalar(g)
+        if one is not None:  # g is one number broadcast (below a sum): one pass over x
+            ga = a * (2 * one)
+        elif isinstance(g, np.ndarray):
+            ga = g * a
             ga *= 2  # in place: one temporary less on a hot path (x * x in losses)
         else:
-            ga = ga * 2
+            ga = g * a * 2
         return unbroadcast(ga, a.shape), None
     return (
         unbroadcast(g * b, a.shape) if needs[0] else None,

@@ -175,7 +175,7 @@ def _one_axis(op: str, axis, ndim: int) -> int:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``, stable for large inputs."""
     axis = _one_axis("softmax", axis, x.ndim)
-    data = np.exp(x.data - d.stable_logsumexp(x.data, axis, True))
+    data = d.stable_softmax(x.data, axis)[0]
     return record(data, (x,), "softmax", _softmax_rule, axis)
 
 

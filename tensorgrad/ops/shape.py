@@ -80,7 +80,10 @@ def _transpose_rule(g, out, args, ctx, needs):
 def transpose(x: Tensor, *axes) -> Tensor:
     """Permute axes as NumPy does (reversed by default). PyTorch's ``transpose(a, b)``
     is :func:`swapaxes` here."""
-    axes = _as_shape(axes) if axes else tuple(reversed(range(x.ndim)))
+    if not axes:  # reversed (.T): a permutation that is its own inverse
+        reverse = tuple(range(x.ndim - 1, -1, -1))
+        return record(x.data.transpose(), (x,), "transpose", _transpose_rule, reverse)
+    axes = _as_shape(axes)
     if (
         sorted(normalize_axes("transpose", axes, x.ndim)) != list(range(x.ndim))
         or len(axes) != x.ndim

@@ -916,6 +916,44 @@ def test_stable_at_plus_minus_1000(name, fn, tfn) -> None:
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize(
+    "name, fn, tfn",
+    [
+        ("logsumexp", lambda x: x.logsumexp(axis=-1), lambda x: torch.logsumexp(x, -1)),
+        ("softmax", lambda x: x.softmax(-1), lambda x: torch.softmax(x, -1)),
+        ("log_softmax", lambda x: x.log_softmax(-1), lambda x: torch.log_softmax(x, -1)),
+    ],
+)
+def test_rows_with_infinities_match_torch(name, fn, tfn) -> None:
+    """A row of all -inf gives torch's values (-inf or nan) without spoiling the other rows,
+    and a -inf among finite logits is a probability of exactly 0."""
+    inf = np.inf
+    a = np.array([[-inf, -inf, -inf], [0.5, -inf, 2.0], [1000.0, -inf, 999.0]])
+    with np.errstate(all="ignore"):
+        y = fn(tg.tensor(a))
+    ref = tfn(torch.tensor(a)).numpy()
+    np.testing.assert_array_equal(np.isnan(y.data), np.isnan(ref))
+    np.testing.assert_allclose(y.data, ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_square_below_full_reduction(dtype, reduce) -> None:
+    """d/dx Σ x² = 2x and d/dx mean x² = 2x / n (hand math; the upstream gradient is one
+    number broadcast, which the x * x rule uses directly); the dtype is kept."""
+    a = np.random.default_rng(3).standard_normal((4, 5)).astype(dtype)
+    x = tg.tensor(a, requires_grad=True)
+    getattr(x * x, reduce)().backward()
+    expected = 2 * a / (a.size if reduce == "mean" else 1)
+    assert x.grad.dtype == dtype
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
+    # A non-uniform upstream gradient (a weighted sum) takes the general route.
+    w = np.arange(20.0, dtype=dtype).reshape(4, 5)
+    x.grad = None
+    (x * x * w).sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * a * w, rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
 def test_pow_gradients_at_zero_base_match_torch() -> None:
     """0 ** b: d/db is 0 for b >= 0 (torch's convention), not nan from log(0); and
     d/da a ** 0 is 0 everywhere (a ** 0 is the constant 1), not 0 * 0 ** -1 = nan."""
