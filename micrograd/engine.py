@@ -90,14 +90,14 @@ class Value:
     def _seed(self, gradient, graph: bool):
         if gradient is None:
             gradient = 1.0
-        if type(gradient) is Value:
+        if isinstance(gradient, Value):
             return gradient if graph else gradient.data
         seed = _as_float(gradient)
         return Value(seed) if graph else seed
 
     @staticmethod
     def _lift(g) -> Value:
-        return g if type(g) is Value else Value(g)
+        return g if isinstance(g, Value) else Value(g)
 
     # -- backward --------------------------------------------------------------------------
 
@@ -164,10 +164,10 @@ def add_all(values: Iterable) -> Value:
     values = list(values)
     nodes, const = values, 0.0
     for v in values:
-        if type(v) is not Value:  # numbers among them: fold those into one constant
+        if not isinstance(v, Value):  # numbers among them: fold those into one constant
             nodes = []
             for v in values:
-                if type(v) is Value:
+                if isinstance(v, Value):
                     nodes.append(v)
                 else:
                     c = _constant(v)
@@ -188,11 +188,11 @@ def add_all(values: Iterable) -> Value:
 
 
 def _data(x) -> float:
-    return x.data if type(x) is Value else x
+    return x.data if isinstance(x, Value) else x
 
 
 def _div(a, b):
-    if type(a) is Value or type(b) is Value:
+    if isinstance(a, Value) or isinstance(b, Value):
         return a / b
     try:
         return a / b
@@ -203,7 +203,7 @@ def _div(a, b):
 
 
 def _pow(a, b):
-    if type(a) is Value or type(b) is Value:
+    if isinstance(a, Value) or isinstance(b, Value):
         return a**b
     if a < 0 and math.isfinite(b) and b != math.floor(b):
         raise ValueError(
@@ -257,7 +257,7 @@ def _cos(x: float) -> float:
 
 def _on(fn, method: str):
     """``fn`` for floats, the Value method of the same name for Values."""
-    return lambda x: getattr(x, method)() if type(x) is Value else fn(x)
+    return lambda x: getattr(x, method)() if isinstance(x, Value) else fn(x)
 
 
 _cos_any = _on(_cos, "cos")
@@ -384,27 +384,59 @@ _RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu":
 # these methods are most of the forward pass's time.
 
 
+class _PairValue(Value):
+    """A Value made by an op on two Values -- most nodes of a network (the products).
+
+    It keeps its operands in two slots rather than in a tuple: one object per node
+    instead of two, which halves the garbage collector's work on a graph (a collection
+    visits every object alive). ``_prev`` builds the tuple when asked.
+    """
+
+    __slots__ = ("_a", "_b")
+    _prev = property(operator.attrgetter("_a", "_b"), doc="The two operands.")
+
+    def _vjp(self, g, graph: bool):
+        a, b = self._a, self._b
+        if graph:
+            return self._rule(g, self, (a, b), self._ctx)
+        return self._rule(g, self.data, (a.data, b.data), self._ctx)
+
+    def _receive_grad(self, g: float) -> None:
+        self.grad = g  # an interior node: the gradient of the latest backward
+
+
 def _binary(op: str, forward, both_rule, const_rule):
     """``self op other`` for another Value (rule on both) or a number (rule on self)."""
 
     def method(self, other):
-        if type(other) is Value:
+        if isinstance(other, Value):
             data = forward(self.data, other.data)
-            prev, rule, c = (self, other), both_rule, None
+            if _grad_mode.enabled:
+                out = _new(_PairValue)
+                out._a = self
+                out._b = other
+                out._op = op
+                out._rule = both_rule
+                out._ctx = None
+            else:
+                out = _new(Value)
+                out._prev, out._op, out._rule, out._ctx = (), "", None, None
         else:
             c = _constant(other)
             if c is NotImplemented:
                 return NotImplemented
             data = forward(self.data, c)
-            prev, rule = (self,), const_rule
-        out = _new(Value)
+            out = _new(Value)
+            if _grad_mode.enabled:
+                out._prev = (self,)
+                out._op = op
+                out._rule = const_rule
+                out._ctx = c
+            else:
+                out._prev, out._op, out._rule, out._ctx = (), "", None, None
         out.data = data
         out.grad = 0.0
         out.label = ""
-        if _grad_mode.enabled:
-            out._prev, out._op, out._rule, out._ctx = prev, op, rule, c
-        else:
-            out._prev, out._op, out._rule, out._ctx = (), "", None, None
         return out
 
     return method
@@ -422,7 +454,10 @@ def _reflected(op: str, forward, rule):
         out.grad = 0.0
         out.label = ""
         if _grad_mode.enabled:
-            out._prev, out._op, out._rule, out._ctx = (self,), op, rule, c
+            out._prev = (self,)
+            out._op = op
+            out._rule = rule
+            out._ctx = c
         else:
             out._prev, out._op, out._rule, out._ctx = (), "", None, None
         return out
@@ -437,7 +472,10 @@ def _unary(op: str, forward, rule):
         out.grad = 0.0
         out.label = ""
         if _grad_mode.enabled:
-            out._prev, out._op, out._rule, out._ctx = (self,), op, rule, None
+            out._prev = (self,)
+            out._op = op
+            out._rule = rule
+            out._ctx = None
         else:
             out._prev, out._op, out._rule, out._ctx = (), "", None, None
         return out

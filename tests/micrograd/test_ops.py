@@ -18,7 +18,7 @@ from .cases import OPS, central_difference, same_float
 def test_forward_matches_math(case):
     for xs in case.samples():
         out = case.fn(*map(Value, xs))
-        assert type(out) is Value
+        assert isinstance(out, Value)
         assert type(out.data) is float
         expected = case.on_floats(*xs)
         assert same_float(out.data, expected, rel=1e-14, abs_=1e-14), (xs, out.data, expected)
