@@ -143,14 +143,17 @@ def _constant(x):
 def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
     """Make the output node of an op (a bare leaf when grad mode is off).
 
-    The op methods below inline this (it runs once per node); it is kept for the rest.
+    Ops on two Values, the bulk of a graph, build their node inline in ``_binary``.
     """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     if _grad_mode.enabled:
-        out._prev, out._op, out._rule, out._ctx = prev, op, rule, ctx
+        out._prev = prev
+        out._op = op
+        out._rule = rule
+        out._ctx = ctx
     else:
         out._prev, out._op, out._rule, out._ctx = (), "", None, None
     return out
@@ -409,32 +412,23 @@ def _binary(op: str, forward, both_rule, const_rule):
     """``self op other`` for another Value (rule on both) or a number (rule on self)."""
 
     def method(self, other):
-        if isinstance(other, Value):
-            data = forward(self.data, other.data)
-            if _grad_mode.enabled:
-                out = _new(_PairValue)
-                out._a = self
-                out._b = other
-                out._op = op
-                out._rule = both_rule
-                out._ctx = None
-            else:
-                out = _new(Value)
-                out._prev, out._op, out._rule, out._ctx = (), "", None, None
-        else:
+        if not isinstance(other, Value):
             c = _constant(other)
             if c is NotImplemented:
                 return NotImplemented
-            data = forward(self.data, c)
+            return _record(forward(self.data, c), (self,), op, const_rule, c)
+        # Two Values: _record inlined, since most nodes of a network are made here.
+        if _grad_mode.enabled:
+            out = _new(_PairValue)
+            out._a = self
+            out._b = other
+            out._op = op
+            out._rule = both_rule
+            out._ctx = None
+        else:
             out = _new(Value)
-            if _grad_mode.enabled:
-                out._prev = (self,)
-                out._op = op
-                out._rule = const_rule
-                out._ctx = c
-            else:
-                out._prev, out._op, out._rule, out._ctx = (), "", None, None
-        out.data = data
+            out._prev, out._op, out._rule, out._ctx = (), "", None, None
+        out.data = forward(self.data, other.data)
         out.grad = 0.0
         out.label = ""
         return out
@@ -449,36 +443,14 @@ def _reflected(op: str, forward, rule):
         c = _constant(other)
         if c is NotImplemented:
             return NotImplemented
-        out = _new(Value)
-        out.data = forward(c, self.data)
-        out.grad = 0.0
-        out.label = ""
-        if _grad_mode.enabled:
-            out._prev = (self,)
-            out._op = op
-            out._rule = rule
-            out._ctx = c
-        else:
-            out._prev, out._op, out._rule, out._ctx = (), "", None, None
-        return out
+        return _record(forward(c, self.data), (self,), op, rule, c)
 
     return method
 
 
 def _unary(op: str, forward, rule):
     def method(self):
-        out = _new(Value)
-        out.data = forward(self.data)
-        out.grad = 0.0
-        out.label = ""
-        if _grad_mode.enabled:
-            out._prev = (self,)
-            out._op = op
-            out._rule = rule
-            out._ctx = None
-        else:
-            out._prev, out._op, out._rule, out._ctx = (), "", None, None
-        return out
+        return _record(forward(self.data), (self,), op, rule)
 
     method.__name__ = op
     method.__doc__ = f"{op}(self), differentiable."
