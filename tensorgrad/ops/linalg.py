@@ -28,7 +28,7 @@ def _check(a: Tensor, b: Tensor) -> None:
             f"{k_a} (last axis of the first) != {k_b} "
             f"({'only' if b.ndim == 1 else 'second-to-last'} axis of the second)"
         )
-    if a.ndim <= 2 and b.ndim <= 2:
+    if a.ndim <= 2 or b.ndim <= 2:  # one side has no batch axes: nothing to broadcast
         return
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
