@@ -43,7 +43,8 @@ _ONE_NEEDS = (True,)
 
 
 class _Anomaly(threading.local):
-    enabled = False
+    def __init__(self) -> None:  # per thread; an instance attribute reads fastest
+        self.enabled = False
 
 
 anomaly_mode = _Anomaly()
@@ -346,28 +347,36 @@ def _leaf(data: np.ndarray) -> Tensor:
 
 def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> Tensor:
     """The output of an op: a graph node if grad mode is on and a parent requires grad."""
-    out = _leaf(data if type(data) is np.ndarray else np.asarray(data))
-    if _grad_mode.enabled:
-        tracked = constants = False
-        for p in parents:
-            if p.requires_grad:
-                tracked = True
-            else:
-                constants = True
-        if tracked:
-            out.requires_grad = True
-            out._prev = parents
-            out._op = op
-            out._rule = rule
-            out._ctx = ctx
-            if constants:
-                # Constants the rule may read: remember their versions, so that an item
-                # assignment into one before backward raises instead of silently giving
-                # a wrong gradient.
-                out._saved_versions = tuple(q._version for q in parents)
-            if anomaly_mode.enabled:
-                out._origin = _user_location()
-                _check_forward(out)
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    if not _grad_mode.enabled:
+        return _leaf(data)
+    tracked = constants = False
+    for p in parents:
+        if p.requires_grad:
+            tracked = True
+        else:
+            constants = True
+    if not tracked:
+        return _leaf(data)
+    out = _new(Tensor)  # every slot set once: this runs for every op
+    out.data = data
+    out.grad = None
+    out.requires_grad = True
+    out._prev = parents
+    out._op = op
+    out._rule = rule
+    out._ctx = ctx
+    out._retains_grad = False
+    out._origin = None
+    out._version = 0
+    # Constants the rule may read: remember their versions, so that an item assignment
+    # into one before backward raises instead of silently giving a wrong gradient.
+    out._saved_versions = tuple(q._version for q in parents) if constants else None
+    out.label = ""
+    if anomaly_mode.enabled:
+        out._origin = _user_location()
+        _check_forward(out)
     return out
 
 
