@@ -1,8 +1,9 @@
 """Time tensorgrad against hand-written NumPy (the floor for any NumPy engine) and PyTorch.
 
-Every contender of a workload runs side by side in this one process: the repeats are
-interleaved (A, B, C, A, B, C, ...) after a warm-up, and the median of the repeats is
-reported, so a slow moment of the machine hits all of them alike. PyTorch is imported
+Every contender of a workload runs side by side in this one process, in rounds after a
+warm-up (A, B, C, A, B, C, ...). A time is the median over rounds; a ratio is the median
+over rounds of ours / peer within the same round, so the machine's drift cancels and a
+burst of other work that hits one round is dropped. PyTorch is imported
 only here, as a peer; without it the torch columns say "skipped". PyTorch gets as many
 threads as NumPy's BLAS has (``--threads N`` sets both).
 
@@ -87,8 +88,8 @@ SETTLE = 0.15  # seconds of idleness that let one runtime's spinning worker thre
 
 def time_side_by_side(
     contenders: dict[str, Callable[[], object]], block: float, repeats: int, warmup: int = 1
-) -> dict[str, float]:
-    """Median seconds per call of each contender, their repeats interleaved.
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one sample per round; rounds interleave them.
 
     Each repeat of a contender is a block of calls lasting about ``block`` seconds (the
     number of calls comes from the warm-up), so slow and fast contenders alike are timed
@@ -121,7 +122,16 @@ def time_side_by_side(
             for _ in range(number):
                 fn()
             samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
+
+
+def paired_ratio(ours: list[float], peer: list[float]) -> float:
+    """The median over rounds of ours / peer, each pair timed back to back in one round.
+
+    The machine is shared: its speed drifts over seconds and other work comes in bursts.
+    A ratio within a round cancels the drift, and the median drops the rounds a burst hit.
+    """
+    return statistics.median(o / p for o, p in zip(ours, peer))
 
 
 def fmt_time(seconds: float, unit: str) -> str:
@@ -138,22 +148,23 @@ class Table:
     def compare(
         self,
         workload: str,
-        ours: float,
+        ours: list[float],
         peer_name: str,
-        peer: float | None,
+        peer: list[float] | None,
         unit: str,
         target: float | None,
     ) -> None:
-        """A row for ours / peer; it meets the target when the ratio is below it
-        (no target: the row is for information)."""
+        """A row for ours / peer (median times, the paired ratio); it meets the target
+        when the ratio is below it (no target: the row is for information)."""
+        ours_time = statistics.median(ours)
         if peer is None:
-            self.add(workload, fmt_time(ours, unit), f"{peer_name}: skipped", "-", "-", "-")
+            self.add(workload, fmt_time(ours_time, unit), f"{peer_name}: skipped", "-", "-", "-")
             return
-        ratio = ours / peer
+        ratio = paired_ratio(ours, peer)
         self.add(
             workload,
-            fmt_time(ours, unit),
-            f"{peer_name} {fmt_time(peer, unit)}",
+            fmt_time(ours_time, unit),
+            f"{peer_name} {fmt_time(statistics.median(peer), unit)}",
             f"{ratio:.2f}x",
             "-" if target is None else f"< {target:g}x",
             "-" if target is None else ("yes" if ratio < target else "NO"),
@@ -350,10 +361,10 @@ def bench_per_op(table: Table, quick: bool) -> None:
         np.testing.assert_allclose(chain_tensorgrad(x0).data, chain_torch(th_x0).numpy())
         contenders["torch"] = partial(chain_torch, th_x0)
     t = time_side_by_side(contenders, block, repeats)
-    per_op = {k: v / CHAIN for k, v in t.items()}
+    per_op = {k: [v / CHAIN for v in samples] for k, samples in t.items()}
     name = f"2. per op ({CHAIN} ops on (8,), f64)"
-    ours = per_op["tensorgrad"]
-    table.compare(name, ours, "torch", per_op.get("torch"), "us", 1.0)
+    table.compare(name, per_op["tensorgrad"], "torch", per_op.get("torch"), "us", 1.0)
+    ours = statistics.median(per_op["tensorgrad"])
     table.add(name, fmt_time(ours, "us"), "(aim)", "-", "< 3 us", "yes" if ours < 3e-6 else "NO")
 
 
@@ -436,9 +447,10 @@ def bench_bmm(table: Table, quick: bool) -> None:
             th_b = torch.tensor(b0, requires_grad=True)
             contenders["torch"] = partial(bmm_torch, th_a, th_b)
         t = time_side_by_side(contenders, block, repeats)
-        best = min((k for k in t if k.startswith("numpy")), key=t.get)
+        median = {k: statistics.median(v) for k, v in t.items()}
+        best = min((k for k in t if k.startswith("numpy")), key=median.get)
         name = f"3. bmm grad {np.dtype(dtype).name}"
-        others = ", ".join(f"{k[6:]} {t[k] * 1e3:.2f}" for k in t if k.startswith("numpy"))
+        others = ", ".join(f"{k[6:]} {median[k] * 1e3:.2f}" for k in t if k.startswith("numpy"))
         print(f"   {name}: NumPy variants (ms): {others}; floor = {best[6:]}")
         table.compare(name, t["tensorgrad"], best, t[best], "ms", 1.15)
         table.compare(name, t["tensorgrad"], "torch", t.get("torch"), "ms", None)
@@ -516,7 +528,10 @@ def main(argv: list[str] | None = None) -> None:
     if load is not None and load > 0.5:
         print(f"note: load average {load:.1f} before the run; other work skews the timings")
     mode = "quick" if args.quick else "full"
-    print(f"{mode} run: median of interleaved repeats after a warm-up\n")
+    print(
+        f"{mode} run: contenders take turns in rounds after a warm-up; a time is the median "
+        "over rounds,\na ratio the median over rounds of ours / peer within a round\n"
+    )
 
     table = Table()
     start = time.perf_counter()
