@@ -237,6 +237,27 @@ def test_detect_anomaly_reports_the_first_op_only() -> None:
     assert "sqrt" in str(info.value) and "'log'" not in str(info.value)
 
 
+def test_detect_anomaly_is_per_thread() -> None:
+    """Anomaly mode, like grad mode, belongs to the thread that turned it on."""
+    import threading
+
+    seen = {}
+
+    def worker() -> None:
+        x = tg.tensor([-1.0], requires_grad=True)
+        with np.errstate(invalid="ignore"):
+            seen["y"] = x.log()  # nan, but this thread never entered detect_anomaly
+
+    with tg.detect_anomaly():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        x = tg.tensor([-1.0], requires_grad=True)
+        with pytest.raises(FloatingPointError):
+            x.log()  # this thread did
+    assert np.isnan(seen["y"].data).all()
+
+
 def test_no_anomaly_check_outside_the_context() -> None:
     x = tg.tensor([-1.0], requires_grad=True)
     with tg.detect_anomaly():
