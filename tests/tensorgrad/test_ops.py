@@ -340,6 +340,11 @@ def tdim(axis, ndim: int):
     return tuple(range(ndim)) if axis is None else axis
 
 
+def take(x, index):
+    """tensorgrad: ``x[index]``."""
+    return x[index]
+
+
 def gather(x, index):
     """torch: ``x[index]`` with NumPy semantics, as a gather of flat positions.
 
@@ -687,32 +692,32 @@ OPS: list[Op] = [
     ),
     Op(
         "index_basic",
-        lambda x, index: x[index],
-        lambda x, index: gather(x, index),
+        take,
+        gather,
         basic_index_case(),
     ),
     Op(
         "index_int_arrays",
-        lambda x, index: x[index],
-        lambda x, index: gather(x, index),
+        take,
+        gather,
         int_array_index_case(),
     ),
     Op(
         "index_mixed",
-        lambda x, index: x[index],
-        lambda x, index: gather(x, index),
+        take,
+        gather,
         mixed_index_case(),
     ),
     Op(
         "index_bool_mask",
-        lambda x, index: x[index],
-        lambda x, index: gather(x, index),
+        take,
+        gather,
         bool_index_case(),
     ),
     Op(
         "index_tensor",
         lambda x, index: x[tg.tensor(index, dtype=index.dtype)],
-        lambda x, index: gather(x, index),
+        gather,
         bool_index_case(),
     ),
     Op(

@@ -52,6 +52,12 @@ def _pair(seed=0, shapes=SHAPES):
     return ours, theirs
 
 
+def _optimizers(name, kw, seed):
+    """Our optimizer ``name`` and torch's, with the same options, on the same start."""
+    ours, theirs = _pair(seed=seed)
+    return ours, theirs, getattr(optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+
+
 def _set_grads(ours, theirs, rng, p_none=0.0):
     for p, t in zip(ours, theirs):
         if rng.random() < p_none:
@@ -70,9 +76,7 @@ def _assert_close(ours, theirs, tol=1e-10):
 @pytest.mark.parametrize("case", CASES, ids=_ids)
 def test_matches_torch_for_20_steps(case):
     name, kw = case
-    ours, theirs = _pair()
-    opt = getattr(optim, name)(ours, **kw)
-    ref = getattr(torch.optim, name)(theirs, **kw)
+    ours, theirs, opt, ref = _optimizers(name, kw, seed=0)
     rng = np.random.default_rng(1)
     for _ in range(20):
         _set_grads(ours, theirs, rng)
@@ -91,9 +95,7 @@ def test_matches_torch_for_20_steps(case):
 )
 def test_params_without_grad_are_skipped_like_torch(case):
     name, kw = case
-    ours, theirs = _pair(seed=2)
-    opt = getattr(optim, name)(ours, **kw)
-    ref = getattr(torch.optim, name)(theirs, **kw)
+    ours, theirs, opt, ref = _optimizers(name, kw, seed=2)
     rng = np.random.default_rng(3)
     for _ in range(20):
         _set_grads(ours, theirs, rng, p_none=0.4)
@@ -190,9 +192,7 @@ def test_training_a_real_model_through_backward():
 )
 def test_state_dict_round_trip_continues_exactly(case):
     name, kw = case
-    ours, theirs = _pair(seed=6)
-    opt = getattr(optim, name)(ours, **kw)
-    ref = getattr(torch.optim, name)(theirs, **kw)
+    ours, theirs, opt, ref = _optimizers(name, kw, seed=6)
     rng = np.random.default_rng(7)
     for _ in range(5):
         _set_grads(ours, theirs, rng)
