@@ -13,6 +13,7 @@ graph is the same byte for byte every time it is drawn.
 from __future__ import annotations
 
 import html
+import inspect
 import math
 import os
 import shutil
@@ -566,6 +567,20 @@ def _options(
     )
 
 
+def _draw_arguments(draw_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``draw_kwargs`` checked against :func:`draw`'s signature (a TypeError names an
+    unknown one) and completed with its defaults, so the defaults are written once."""
+    bound = inspect.signature(draw).bind(None, **draw_kwargs)
+    bound.apply_defaults()
+    args = dict(bound.arguments)
+    del args["root"]
+    return args
+
+
+def _options_of(args: dict[str, Any], **extra: Any) -> _Options:
+    return _options(args["show_data"], args["show_grad"], args["params"], args["color_by"], **extra)
+
+
 def draw(
     root: Any,
     *,
@@ -586,36 +601,16 @@ def draw(
     ``format``: render and notebook format (default :func:`get_format`, i.e. "svg").
     ``timeout``: seconds ``dot`` may take when rendering (default 60).
     """
-    return _draw(
-        root,
-        rankdir=rankdir,
-        show_data=show_data,
-        show_grad=show_grad,
-        params=params,
-        max_nodes=max_nodes,
-        color_by=color_by,
-        format=format,
-        timeout=timeout,
-    )
-
-
-def _draw(
-    root: Any,
-    *,
-    rankdir: str = "LR",
-    show_data: bool = True,
-    show_grad: bool = True,
-    params: Any = None,
-    max_nodes: int | None = 500,
-    color_by: str | None = None,
-    format: str | None = None,
-    timeout: float | None = None,
-    show_ids: bool = False,
-    overlay: Overlay | None = None,
-) -> Drawing:
-    opts = _options(show_data, show_grad, params, color_by, show_ids=show_ids, overlay=overlay)
     dot = _new_drawing(rankdir, format, timeout)
-    _emit(dot, walk(root, max_nodes), opts)
+    _emit(dot, walk(root, max_nodes), _options(show_data, show_grad, params, color_by))
+    return dot
+
+
+def _draw(root: Any, draw_kwargs: dict[str, Any], **extra: Any) -> Drawing:
+    """``draw(root, **draw_kwargs)`` with options it does not offer (node ids, an overlay)."""
+    args = _draw_arguments(draw_kwargs)
+    dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
+    _emit(dot, walk(root, args["max_nodes"]), _options_of(args, **extra))
     return dot
 
 
@@ -689,20 +684,11 @@ class SideBySide:
 
     def combined(self) -> Drawing:
         """One Digraph holding both graphs as titled clusters (for .svg/.png/.pdf/.dot)."""
-        kw = dict(self.draw_kwargs)
-        rankdir = kw.pop("rankdir", "LR")
-        dot = _new_drawing(rankdir, kw.pop("format", None), kw.pop("timeout", None))
-        max_nodes = kw.pop("max_nodes", 500)
-        opts = _options(
-            kw.pop("show_data", True),
-            kw.pop("show_grad", True),
-            kw.pop("params", None),
-            kw.pop("color_by", None),
-        )
-        if kw:
-            raise TypeError(f"side_by_side: unexpected arguments {sorted(kw)}")
+        args = _draw_arguments(self.draw_kwargs)
+        dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
+        opts = _options_of(args)
         sides = list(zip("ab", self.titles, self.roots))
-        if rankdir == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
+        if args["rankdir"] == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
             sides.reverse()
         for side, title, root in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
@@ -713,7 +699,7 @@ class SideBySide:
                     color="#d0d0d0",
                     style="rounded",
                 )
-                _emit(sub, walk(root, max_nodes), opts, prefix=f"{side}_")
+                _emit(sub, walk(root, args["max_nodes"]), opts, prefix=f"{side}_")
         return dot
 
     def save(self, path: str | os.PathLike) -> str:

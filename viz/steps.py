@@ -248,7 +248,7 @@ class BackwardSteps(list):
             ),
         )
         draw_kwargs.setdefault("params", self.params)
-        return _draw(self.root, show_ids=True, overlay=overlay, **draw_kwargs)
+        return _draw(self.root, draw_kwargs, show_ids=True, overlay=overlay)
 
     def frames(self, **draw_kwargs: Any) -> list[Drawing]:
         """One drawing per step (see :meth:`draw`)."""
