@@ -1044,6 +1044,18 @@ def predict(model, X):
     return model(tg.tensor(X)).numpy().argmax(axis=1)
 
 
+def fit(model, X, y, X_test, y_test, steps):
+    """Train, print the time and both accuracies; return the losses and the test accuracy."""
+    start = time.perf_counter()
+    losses = train(model, X, y, steps=steps)
+    seconds = time.perf_counter() - start
+    train_acc = (predict(model, X) == y).mean()
+    test_acc = (predict(model, X_test) == y_test).mean()
+    print(f"{steps} steps in {seconds:.2f} s; final loss {losses[-1]:.4f}")
+    print(f"accuracy: train {train_acc:.1%}, test {test_acc:.1%}")
+    return losses, test_acc
+
+
 @tg.no_grad()
 def plot_boundary(ax, model, X, y, title):
     """Color the plane by the predicted class and scatter the points on top."""
@@ -1068,13 +1080,8 @@ X_moons, y_moons = tg.data.make_moons(200, noise=0.15, rng=0)
 X_moons_test, y_moons_test = tg.data.make_moons(200, noise=0.15, rng=1)
 
 moons_model = tg.nn.MLP(2, [16, 16, 2], activation="relu")
-start = time.perf_counter()
-moons_losses = train(moons_model, X_moons, y_moons, steps=500)
-moons_seconds = time.perf_counter() - start
-moons_train_acc = (predict(moons_model, X_moons) == y_moons).mean()
-moons_test_acc = (predict(moons_model, X_moons_test) == y_moons_test).mean()
-print(f"500 steps in {moons_seconds:.2f} s; final loss {moons_losses[-1]:.4f}")
-print(f"accuracy: train {moons_train_acc:.1%}, test {moons_test_acc:.1%}")
+moons_losses, moons_test_acc = fit(moons_model, X_moons, y_moons, X_moons_test, y_moons_test,
+                                   steps=500)
 
 # %% [markdown]
 ## Spirals
@@ -1087,13 +1094,8 @@ X_spiral, y_spiral = tg.data.make_spirals(100, n_classes=3, noise=0.2, rng=0)
 X_spiral_test, y_spiral_test = tg.data.make_spirals(100, n_classes=3, noise=0.2, rng=1)
 
 spiral_model = tg.nn.MLP(2, [32, 32, 3], activation="relu")
-start = time.perf_counter()
-spiral_losses = train(spiral_model, X_spiral, y_spiral, steps=1500)
-spiral_seconds = time.perf_counter() - start
-spiral_train_acc = (predict(spiral_model, X_spiral) == y_spiral).mean()
-spiral_test_acc = (predict(spiral_model, X_spiral_test) == y_spiral_test).mean()
-print(f"1500 steps in {spiral_seconds:.2f} s; final loss {spiral_losses[-1]:.4f}")
-print(f"accuracy: train {spiral_train_acc:.1%}, test {spiral_test_acc:.1%}")
+spiral_losses, spiral_test_acc = fit(spiral_model, X_spiral, y_spiral, X_spiral_test,
+                                     y_spiral_test, steps=1500)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))
