@@ -6,11 +6,12 @@ tensor engine (``tensorgrad``) shares.
 """
 
 from .autodiff import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from .engine import Value, add_all
+from .engine import Value, add_all, weighted_sum
 
 __all__ = [
     "Value",
     "add_all",
+    "weighted_sum",
     "grad",
     "no_grad",
     "enable_grad",

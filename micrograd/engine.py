@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from . import autodiff
 
-__all__ = ["Value", "add_all"]
+__all__ = ["Value", "add_all", "weighted_sum"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
 _new = object.__new__  # a bare instance; the op methods fill in every slot themselves
@@ -143,7 +143,7 @@ def _constant(x):
 def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
     """Make the output node of an op (a bare leaf when grad mode is off).
 
-    Ops on two Values, the bulk of a graph, build their node inline in ``_binary``.
+    Ops on two Values, the bulk of a graph, make theirs with ``_pair_node``.
     """
     out = _new(Value)
     out.data = data
@@ -180,7 +180,40 @@ def add_all(values: Iterable) -> Value:
             break
     if not nodes:
         return Value(const)
-    total = math.fsum([v.data for v in nodes])
+    return _sum_node(nodes, [v.data for v in nodes], const)
+
+
+def weighted_sum(weights: Sequence, inputs: Sequence, bias=None) -> Value:
+    """Σ wᵢ·xᵢ (+ bias) as one n-ary "+" node over the product nodes wᵢ·xᵢ: a neuron.
+
+    The products stay nodes of their own, exactly what ``w * x`` makes; built in one
+    loop here they skip the operator dispatch, the bulk of a network's forward pass.
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights for {len(inputs)} inputs")
+    if _grad_mode.enabled and (bias is None or isinstance(bias, Value)):
+        terms, datas = [], []
+        for w, x in zip(weights, inputs):
+            if not (isinstance(w, Value) and isinstance(x, Value)):
+                break  # a number among them: the general route below
+            data = w.data * x.data
+            terms.append(_pair_node(w, x, "*", _mul, data))
+            datas.append(data)
+        else:
+            if bias is not None:
+                terms.append(bias)
+                datas.append(bias.data)
+            if terms:
+                return _sum_node(terms, datas, 0.0)
+    terms = list(map(operator.mul, weights, inputs))
+    if bias is not None:
+        terms.append(bias)
+    return add_all(terms)
+
+
+def _sum_node(nodes: list, datas: list, const: float) -> Value:
+    """The n-ary "+" node over ``nodes`` (whose floats are ``datas``) plus a constant."""
+    total = math.fsum(datas)  # exact, then rounded once: no order-dependent error
     return _record(total + const if const else total, tuple(nodes), "+", _add, const or None)
 
 
@@ -384,7 +417,7 @@ _RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu":
 
 
 # The op methods make every node of a graph, so they are written for speed: the node of
-# an op on two Values (most nodes) is built inline, the rest go through _record.
+# an op on two Values (most nodes) is a _PairValue, the rest go through _record.
 
 
 class _PairValue(Value):
@@ -408,30 +441,34 @@ class _PairValue(Value):
         self.grad = g  # an interior node: the gradient of the latest backward
 
 
+def _pair_node(a: Value, b: Value, op: str, rule, data: float) -> Value:
+    """The node of ``a op b`` for two Values (a bare leaf when grad mode is off)."""
+    if _grad_mode.enabled:
+        out = _new(_PairValue)
+        out._a = a
+        out._b = b
+        out._op = op
+        out._rule = rule
+        out._ctx = None
+    else:
+        out = _new(Value)
+        out._prev, out._op, out._rule, out._ctx = (), "", None, None
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    return out
+
+
 def _binary(op: str, forward, both_rule, const_rule):
     """``self op other`` for another Value (rule on both) or a number (rule on self)."""
 
     def method(self, other):
-        if not isinstance(other, Value):
-            c = _constant(other)
-            if c is NotImplemented:
-                return NotImplemented
-            return _record(forward(self.data, c), (self,), op, const_rule, c)
-        # Two Values: _record inlined, since most nodes of a network are made here.
-        if _grad_mode.enabled:
-            out = _new(_PairValue)
-            out._a = self
-            out._b = other
-            out._op = op
-            out._rule = both_rule
-            out._ctx = None
-        else:
-            out = _new(Value)
-            out._prev, out._op, out._rule, out._ctx = (), "", None, None
-        out.data = forward(self.data, other.data)
-        out.grad = 0.0
-        out.label = ""
-        return out
+        if isinstance(other, Value):
+            return _pair_node(self, other, op, both_rule, forward(self.data, other.data))
+        c = _constant(other)
+        if c is NotImplemented:
+            return NotImplemented
+        return _record(forward(self.data, c), (self,), op, const_rule, c)
 
     return method
 

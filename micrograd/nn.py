@@ -9,10 +9,9 @@ default), tanh, sigmoid or none.
 
 from __future__ import annotations
 
-import operator
 import random
 
-from .engine import Value, add_all
+from .engine import Value, weighted_sum
 
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
@@ -48,9 +47,7 @@ class Neuron(Module):
     def __call__(self, x) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        terms = list(map(operator.mul, self.w, x))  # the products stay nodes of their own
-        terms.append(self.b)
-        act = add_all(terms)
+        act = weighted_sum(self.w, x, self.b)  # the products wᵢxᵢ stay nodes of their own
         if self.activation == "linear":
             return act
         return getattr(act, self.activation)()

@@ -126,6 +126,20 @@ OPS = [
         math_fn=lambda x, y: 2 * x * x + y * y,
         torch_fn=lambda x, y: x * x + y * y + x * x,
     ),
+    Case(
+        "weighted_sum([x, y], [z, x], y): a neuron",
+        lambda x, y, z: micrograd.weighted_sum([x, y], [z, x], y),
+        (A, A, A),
+        math_fn=lambda x, y, z: x * z + y * x + y,
+        torch_fn=lambda x, y, z: x * z + y * x + y,
+    ),
+    Case(
+        "weighted_sum([x, 2.0], [y, x]): a number among the inputs",
+        lambda x, y: micrograd.weighted_sum([x, 2.0], [y, x]),
+        (A, A),
+        math_fn=lambda x, y: x * y + 2.0 * x,
+        torch_fn=lambda x, y: x * y + 2.0 * x,
+    ),
     # Composites: reuse of an input, and several ops in one graph.
     Case(
         "(x * y + x).tanh() * y",

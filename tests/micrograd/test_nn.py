@@ -11,7 +11,8 @@ import random
 
 import pytest
 
-from micrograd.engine import Value
+import micrograd
+from micrograd.engine import Value, weighted_sum
 from micrograd.nn import MLP, Layer, Module, Neuron
 
 from .cases import central_difference
@@ -87,6 +88,28 @@ def test_neuron_takes_plain_numbers_and_checks_the_length():
     assert n([3.0, 4]).data == 2.0 * 3 - 4 + 0.5
     with pytest.raises(ValueError, match="2 inputs"):
         n([1.0, 2.0, 3.0])
+
+
+def test_a_neuron_is_one_sum_node_over_its_visible_products():
+    n = Neuron(3, nonlin=False)
+    x = [Value(1.0), Value(2.0), Value(-0.5)]
+    out = n(x)
+    assert out._op == "+" and len(out._prev) == 4 and out._prev[3] is n.b
+    for product, w, xi in zip(out._prev, n.w, x):
+        assert product._op == "*" and product._prev == (w, xi)
+        assert product.data == w.data * xi.data
+    out.backward()
+    assert [p.grad for p in out._prev[:3]] == [1.0, 1.0, 1.0]  # every product shows its grad
+
+
+def test_weighted_sum_records_nothing_under_no_grad_and_checks_lengths():
+    w, x = [Value(2.0), Value(3.0)], [Value(-1.0), Value(4.0)]
+    with micrograd.no_grad():
+        out = weighted_sum(w, x, Value(0.5))
+    assert out.data == 2.0 * -1.0 + 3.0 * 4.0 + 0.5 and out._prev == ()
+    with pytest.raises(ValueError, match=r"weighted_sum: 2 weights for 3 inputs"):
+        weighted_sum(w, x + [Value(1.0)])
+    assert weighted_sum([], []).data == 0.0
 
 
 def test_layer_returns_a_value_for_one_neuron_and_a_list_otherwise():
