@@ -39,7 +39,7 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 def expand(g, shape: tuple, axes: tuple, keepdims: bool):
     """The output gradient of a reduction, broadcast back to the input's ``shape``."""
-    if not keepdims:
+    if not keepdims and g.size != 1:  # one number broadcasts anywhere as it is
         g = g.reshape(_kept_shape(shape, axes))
     return d.broadcast_to(g, shape)
 
@@ -97,7 +97,7 @@ def _log_softmax_rule(g, out, args, ctx, needs):  # J^T g = g - softmax * Σ g
 
 def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     axes = normalize_axes("sum", axis, x.ndim)
-    data = np.sum(x.data, axis=axes, keepdims=keepdims)
+    data = np.add.reduce(x.data, axis=axes, keepdims=keepdims)  # np.sum without its wrapper
     return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
 
 
@@ -106,7 +106,7 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
         data = (
-            np.sum(x.data, axis=axes, keepdims=keepdims) / n
+            np.add.reduce(x.data, axis=axes, keepdims=keepdims) / n
             if n
             else np.mean(x.data, axis=axes, keepdims=keepdims)
         )

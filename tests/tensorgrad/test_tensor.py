@@ -400,6 +400,21 @@ def test_gradients_own_their_memory() -> None:
     np.testing.assert_array_equal(G.data, [1.0, 1.0])
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_the_gradient_below_a_full_reduction_is_a_private_array(reduction, keepdims) -> None:
+    """Below a full sum or mean the gradient is one number broadcast (a stride-0 view);
+    what reaches ``.grad`` must still be an array of its own, one element per entry."""
+    x = tg.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    getattr(x, reduction)(axis=None, keepdims=keepdims).backward()
+    g = x.grad.data
+    assert g.dtype == np.float32 and g.shape == (2, 3) and g.flags.writeable
+    g[0, 0] = 7.0  # a shared element would change every entry
+    expected = np.full((2, 3), 1.0 if reduction == "sum" else 1 / 6, np.float32)
+    expected[0, 0] = 7.0
+    np.testing.assert_array_equal(g, expected)
+
+
 # ----------------------------------------------------------------------------- grad mode
 
 
