@@ -442,17 +442,13 @@ class _PairValue(Value):
 
 
 def _pair_node(a: Value, b: Value, op: str, rule, data: float) -> Value:
-    """The node of ``a op b`` for two Values (a bare leaf when grad mode is off)."""
-    if _grad_mode.enabled:
-        out = _new(_PairValue)
-        out._a = a
-        out._b = b
-        out._op = op
-        out._rule = rule
-        out._ctx = None
-    else:
-        out = _new(Value)
-        out._prev, out._op, out._rule, out._ctx = (), "", None, None
+    """The recorded node of ``a op b`` for two Values (the caller checked grad mode)."""
+    out = _new(_PairValue)
+    out._a = a
+    out._b = b
+    out._op = op
+    out._rule = rule
+    out._ctx = None
     out.data = data
     out.grad = 0.0
     out.label = ""
@@ -464,7 +460,10 @@ def _binary(op: str, forward, both_rule, const_rule):
 
     def method(self, other):
         if isinstance(other, Value):
-            return _pair_node(self, other, op, both_rule, forward(self.data, other.data))
+            data = forward(self.data, other.data)
+            if _grad_mode.enabled:
+                return _pair_node(self, other, op, both_rule, data)
+            return _record(data, (self, other), op, both_rule)  # no_grad: a bare leaf
         c = _constant(other)
         if c is NotImplemented:
             return NotImplemented
