@@ -119,7 +119,18 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2 passes copy=True for np.array(t) and trusts us to copy: writing into
+        # the result must not change the tensor (or the values a graph saved).
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        if dtype is None or dtype == self.data.dtype:
+            return self.data
+        if copy is False:
+            raise ValueError(
+                f"__array__: dtype {dtype} differs from the tensor's {self.data.dtype}, "
+                "so the array cannot be returned without a copy (copy=False)"
+            )
+        return self.data.astype(dtype)
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""

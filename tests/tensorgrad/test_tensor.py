@@ -227,6 +227,18 @@ def test_np_asarray_gives_the_data() -> None:
     assert np.array(t).shape == (1, 2)
 
 
+def test_np_array_copies_as_numpy_does() -> None:
+    # np.array copies by default: writing into the copy must leave the tensor alone.
+    t = tg.tensor([1.0, 2.0])
+    for copied in (np.array(t), np.array(t, copy=True), np.array(t, dtype=np.float32)):
+        assert not np.shares_memory(copied, t.data)
+        copied[0] = 99.0
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    assert np.array(t, copy=False) is t.data
+    with pytest.raises(ValueError, match="float32.*float64.*copy=False"):
+        np.array(t, dtype=np.float32, copy=False)
+
+
 def test_numpy_functions_on_a_tensor_work_on_its_data() -> None:
     t = tg.tensor([1.0, 4.0])
     assert np.sum(np.asarray(t)) == 5.0
