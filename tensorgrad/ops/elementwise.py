@@ -104,12 +104,12 @@ def _pow_rule(g, out, args, ctx, needs):
     return ga, gb
 
 
-def _maximum_rule(g, out, args, ctx, needs):
-    wa = ctx  # 1 where a won, 0 where b won, 1/2 at ties (as PyTorch)
+def _extremum_rule(g, out, args, ctx, needs):
+    wa, wb = ctx  # each side's share of the gradient, see _extremum
     a, b = args
     return (
         unbroadcast(g * wa, a.shape) if needs[0] else None,
-        unbroadcast(g * (1 - wa), b.shape) if needs[1] else None,
+        unbroadcast(g * wb, b.shape) if needs[1] else None,
     )
 
 
@@ -222,13 +222,13 @@ def operator(op: str, reflected: bool = False):
 
 
 def maximum(a, b) -> Tensor:
-    """Elementwise max; at ties each side gets half the gradient (as PyTorch)."""
-    return _extremum("maximum", np.greater, a, b)
+    """Elementwise max; at ties each side gets half the gradient, nan wins (as PyTorch)."""
+    return _extremum("maximum", np.maximum, np.less, a, b)
 
 
 def minimum(a, b) -> Tensor:
-    """Elementwise min; at ties each side gets half the gradient (as PyTorch)."""
-    return _extremum("minimum", np.less, a, b)
+    """Elementwise min; at ties each side gets half the gradient, nan wins (as PyTorch)."""
+    return _extremum("minimum", np.minimum, np.greater, a, b)
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
@@ -240,13 +240,17 @@ def _pair(a, b) -> tuple[Tensor, Tensor]:
     return as_tensor(a), as_tensor(b)
 
 
-def _extremum(op: str, wins, a, b) -> Tensor:
+def _extremum(op: str, forward, loses, a, b) -> Tensor:
     a, b = _pair(a, b)
     _broadcast_shape(op, a, b)
     x, y = a.data, b.data
+    # A side gets the gradient unless it lost, half of it at a tie. A nan compares false
+    # both ways, so where one is nan (the result is nan) both sides get it, as PyTorch.
     dtype = np.result_type(x, y)
-    weight = wins(x, y).astype(dtype) + (x == y).astype(dtype) * 0.5
-    return record(np.where(wins(x, y) | (x == y), x, y), (a, b), op, _maximum_rule, weight)
+    half_at_ties = (x == y) * np.asarray(0.5, dtype)
+    wa = (~loses(x, y)).astype(dtype) - half_at_ties
+    wb = (~loses(y, x)).astype(dtype) - half_at_ties
+    return record(forward(x, y), (a, b), op, _extremum_rule, (wa, wb))
 
 
 def where(condition, a, b) -> Tensor:

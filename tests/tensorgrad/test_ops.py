@@ -64,6 +64,12 @@ def _ties(rng, shape):  # integers in {-1, 0, 1}: many ties, to check the gradie
     return rng.integers(-1, 2, shape).astype(np.float64)
 
 
+def _ties_and_nans(rng, shape):  # as _ties, with some nan: maximum/minimum propagate it
+    x = _ties(rng, shape)
+    x[rng.random(shape) < 0.25] = np.nan
+    return x
+
+
 def _off_clip_bounds(rng, shape):  # at least 0.02 away from the clip bounds ±0.5
     x = rng.standard_normal(shape)
     near = np.abs(np.abs(x) - 0.5) < 0.02
@@ -76,6 +82,7 @@ DOMAINS = {
     "nonzero": _nonzero,
     "distinct": _distinct,
     "ties": _ties,
+    "ties_and_nans": _ties_and_nans,
     "off_clip_bounds": _off_clip_bounds,
 }
 
@@ -494,6 +501,20 @@ OPS: list[Op] = [
         lambda a, b: tg.minimum(a, b),
         torch.minimum,
         elementwise(2, "ties"),
+        gradcheck=False,
+    ),
+    Op(
+        "maximum_nan",
+        lambda a, b: tg.maximum(a, b),
+        torch.maximum,
+        elementwise(2, "ties_and_nans"),
+        gradcheck=False,
+    ),
+    Op(
+        "minimum_nan",
+        lambda a, b: tg.minimum(a, b),
+        torch.minimum,
+        elementwise(2, "ties_and_nans"),
         gradcheck=False,
     ),
     Op(
