@@ -312,8 +312,11 @@ def _cos_rule(g, out, args, ctx, needs):
     return (-g * d.sin(args[0]),)
 
 
-def _clip_rule(g, out, args, ctx, needs):  # 1 inside [lo, hi], boundaries included
-    return (g * ctx,)
+def _clip_rule(g, out, args, ctx, needs):  # ctx: where each parent's gradient passes
+    return tuple(
+        unbroadcast(g * mask, x.shape) if need else None
+        for x, mask, need in zip(args, ctx, needs)
+    )
 
 
 def _unary(op: str, forward, rule):
@@ -330,17 +333,45 @@ def _relu_forward(x):
 
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
-    """Clamp to [min, max]; the gradient passes where min <= x <= max."""
+    """Clamp to [min, max]: numbers, or arrays/tensors that broadcast with ``x``.
+
+    As ``torch.clamp``: the gradient reaches ``x`` where min <= x <= max (boundaries
+    included), ``min`` where x < min < max, and ``max`` where x > max or min > max
+    (the result is then max, as ``np.clip`` gives).
+    """
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
-    min, max = (None if v is None else scalar_constant(v) for v in (min, max))  # noqa: A001
+    lo, hi = (_clip_bound(v, x) for v in (min, max))
     data = x.data
-    inside = np.ones(data.shape, dtype=bool)
-    if min is not None:
-        inside &= data >= min
-    if max is not None:
-        inside &= data <= max
-    return record(np.clip(data, min, max), (x,), "clip", _clip_rule, inside)
+    lo_data, hi_data = (v.data if isinstance(v, Tensor) else v for v in (lo, hi))
+    try:
+        out = np.clip(data, lo_data, hi_data)
+    except ValueError:
+        shapes = ", ".join(str(np.shape(v)) for v in (data, lo_data, hi_data) if v is not None)
+        raise ValueError(f"clip: shapes {shapes} cannot be broadcast together") from None
+    inside = np.ones(out.shape, dtype=bool)
+    if lo is not None:
+        inside &= data >= lo_data
+    if hi is not None:
+        inside &= data <= hi_data
+    parents, masks = [x], [inside]
+    if isinstance(lo, Tensor):
+        below = data < lo_data
+        parents.append(lo)
+        masks.append(below if hi is None else below & (lo_data < hi_data))
+    if isinstance(hi, Tensor):
+        above = data > hi_data
+        parents.append(hi)
+        masks.append(above if lo is None else above | (lo_data > hi_data))
+    return record(out, tuple(parents), "clip", _clip_rule, tuple(masks))
+
+
+def _clip_bound(bound, x: Tensor):
+    """None, a Python number (a weak constant: no promotion), or a tensor."""
+    if bound is None:
+        return None
+    c = scalar_constant(bound)
+    return c if c is not None else as_tensor(bound)
 
 
 UNARY = {

@@ -381,6 +381,11 @@ class Op:
         return self.name
 
 
+def _expand(x, *others):
+    """``x`` broadcast (differentiably) to the shape it makes with ``others``."""
+    return x.expand(torch.broadcast_shapes(x.shape, *(o.shape for o in others)))
+
+
 def _tt(x):
     return torch.as_tensor(x, dtype=torch.float64)
 
@@ -558,6 +563,27 @@ OPS: list[Op] = [
         lambda x: tg.clip(x, max=0.5),
         lambda x: torch.clamp(x, max=0.5),
         elementwise(domains="off_clip_bounds"),
+    ),
+    # Tensor bounds, broadcast (some draws cross: min > max, as torch.clamp allows). Bounds
+    # may broadcast x to a bigger shape, as np.clip does; torch's backward does not reduce
+    # x's gradient then, so the reference expands x first.
+    Op(
+        "clip_tensor_bounds",
+        lambda x, lo, hi: x.clip(lo, hi),
+        lambda x, lo, hi: torch.clamp(_expand(x, lo, hi), lo, hi),
+        elementwise(3),
+    ),
+    Op(
+        "clip_tensor_min",
+        lambda x, lo: tg.clip(x, min=lo),
+        lambda x, lo: torch.clamp(_expand(x, lo), min=lo),
+        elementwise(2),
+    ),
+    Op(
+        "clip_array_max",
+        lambda x, c: x.clip(max=c),
+        lambda x, c: torch.clamp(_expand(x, torch.as_tensor(c)), max=torch.as_tensor(c)),
+        elementwise(constant="real"),
     ),
     # -- matmul (more, by name, in test_matmul.py) -----------------------------------------
     Op("matmul", lambda a, b: a @ b, lambda a, b: a @ b, matmul_case()),
