@@ -314,8 +314,7 @@ def _cos_rule(g, out, args, ctx, needs):
 
 def _clip_rule(g, out, args, ctx, needs):  # ctx: where each parent's gradient passes
     return tuple(
-        unbroadcast(g * mask, x.shape) if need else None
-        for x, mask, need in zip(args, ctx, needs)
+        unbroadcast(g * mask, x.shape) if need else None for x, mask, need in zip(args, ctx, needs)
     )
 
 
