@@ -26,11 +26,21 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {a!r}")
         if not -bound <= a < bound:
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+            raise ValueError(
+                f"{op}: axis {a} is out of range for {ndim} dimensions "
+                f"(valid: {-bound} to {bound - 1})"
+            )
         axes.append(int(a) % bound)
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(axes)) if ndim else ()
+
+
+def one_axis(op: str, axis, ndim: int) -> int:
+    """``axis`` as a non-negative int, for ops that take exactly one axis."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis must be one int, got {axis!r}")
+    return normalize_axes(op, axis, ndim)[0] if ndim else 0
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -166,22 +176,16 @@ def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return record(np.asarray(data), (x,), "logsumexp", _logsumexp_rule, (axes, keepdims))
 
 
-def _one_axis(op: str, axis, ndim: int) -> int:
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be one int, got {axis!r}")
-    return normalize_axes(op, axis, ndim)[0] if ndim else 0
-
-
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``, stable for large inputs."""
-    axis = _one_axis("softmax", axis, x.ndim)
+    axis = one_axis("softmax", axis, x.ndim)
     data = d.stable_softmax(x.data, axis)[0]
     return record(data, (x,), "softmax", _softmax_rule, axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for large inputs."""
-    axis = _one_axis("log_softmax", axis, x.ndim)
+    axis = one_axis("log_softmax", axis, x.ndim)
     data = x.data - d.stable_logsumexp(x.data, axis, True)
     return record(data, (x,), "log_softmax", _log_softmax_rule, axis)
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..tensor import Tensor, _index_key, as_tensor, record
 from . import _dual as d
 from .elementwise import unbroadcast
-from .reduce import normalize_axes
+from .reduce import normalize_axes, one_axis
 
 
 def _as_shape(shape) -> tuple:
@@ -46,8 +46,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim..end_dim`` into one (all of them by default)."""
     if x.ndim == 0:
         return _reshaped(x, (1,), "flatten")
-    start = normalize_axes("flatten", start_dim, x.ndim)[0]
-    end = normalize_axes("flatten", end_dim, x.ndim)[0]
+    start = one_axis("flatten", start_dim, x.ndim)
+    end = one_axis("flatten", end_dim, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     merged = int(np.prod(x.shape[start : end + 1]))
@@ -69,7 +69,7 @@ def squeeze(x: Tensor, axis=None) -> Tensor:
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert an axis of size 1 at ``axis`` (NumPy's expand_dims)."""
-    axis = normalize_axes("unsqueeze", axis, x.ndim + 1)[0]
+    axis = one_axis("unsqueeze", axis, x.ndim + 1)
     return _reshaped(x, x.shape[:axis] + (1,) + x.shape[axis:], "unsqueeze")
 
 
@@ -102,7 +102,9 @@ def _swapaxes_rule(g, out, args, ctx, needs):
 
 def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
-    a1, a2 = (normalize_axes("swapaxes", a, x.ndim)[0] for a in (axis1, axis2))
+    if x.ndim == 0:
+        raise ValueError("swapaxes: a 0-d tensor has no axes to swap")
+    a1, a2 = (one_axis("swapaxes", a, x.ndim) for a in (axis1, axis2))
     return record(x.data.swapaxes(a1, a2), (x,), "swapaxes", _swapaxes_rule, (a1, a2))
 
 
@@ -181,15 +183,17 @@ def _concatenate_rule(g, out, args, ctx, needs):
     )
 
 
-def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Sequence, axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis (``axis=None``: flattened first, as NumPy)."""
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
+    if axis is None:
+        tensors, axis = [t.reshape(-1) for t in tensors], 0
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError("concatenate: 0-d tensors cannot be concatenated; use stack")
-    axis = normalize_axes("concatenate", axis, ndim)[0]
+    axis = one_axis("concatenate", axis, ndim)
     for t in tensors:
         if (
             t.ndim != ndim
@@ -217,7 +221,7 @@ def stack(tensors: Sequence, axis: int = 0) -> Tensor:
         raise ValueError("stack: need at least one tensor")
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in tensors]}")
-    axis = normalize_axes("stack", axis, tensors[0].ndim + 1)[0]
+    axis = one_axis("stack", axis, tensors[0].ndim + 1)
     data = np.stack([t.data for t in tensors], axis=axis)
     return record(data, tuple(tensors), "stack", _stack_rule, axis)
 

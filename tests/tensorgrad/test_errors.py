@@ -76,6 +76,40 @@ def test_shape_op_errors_name_the_shapes(fn, shapes) -> None:
     assert str(shapes) in str(info.value)
 
 
+ONE_AXIS_OPS = {
+    "unsqueeze": lambda x, axis: x.unsqueeze(axis),
+    "swapaxes": lambda x, axis: x.swapaxes(axis, 0),
+    "flatten": lambda x, axis: x.flatten(axis),
+    "stack": lambda x, axis: tg.stack([x, x], axis=axis),
+    "concatenate": lambda x, axis: tg.concatenate([x, x], axis=axis),
+    "softmax": lambda x, axis: x.softmax(axis=axis),
+}
+
+
+@pytest.mark.parametrize("op", ONE_AXIS_OPS)
+@pytest.mark.parametrize("axis", [(0, 1), [0], 1.0, True])
+def test_ops_of_one_axis_refuse_several(op, axis) -> None:
+    x = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError) as info:
+        ONE_AXIS_OPS[op](x, axis)
+    assert op in str(info.value) and "one int" in str(info.value)
+    assert repr(axis) in str(info.value)
+
+
+@pytest.mark.parametrize("op", ONE_AXIS_OPS)
+def test_axis_out_of_range_names_the_axis_and_the_valid_range(op) -> None:
+    x = tg.tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError) as info:
+        ONE_AXIS_OPS[op](x, 7)
+    valid = "-3 to 2" if op in ("unsqueeze", "stack") else "-2 to 1"  # a new axis: one more
+    assert op in str(info.value) and "axis 7" in str(info.value) and valid in str(info.value)
+
+
+def test_swapaxes_of_a_0d_tensor() -> None:
+    with pytest.raises(ValueError, match="swapaxes: a 0-d tensor"):
+        tg.tensor(1.0).swapaxes(0, 0)
+
+
 # ----------------------------------------------------------------------------- backward misuse
 
 

@@ -774,6 +774,12 @@ OPS: list[Op] = [
         concatenate_case(),
     ),
     Op(
+        "concatenate_flat",  # axis=None: NumPy flattens every input first
+        lambda *xs: tg.concatenate(xs, axis=None),
+        lambda *xs: torch.cat([x.reshape(-1) for x in xs]),
+        st.builds(lambda c: Case(c.arrays), elementwise(3)),
+    ),
+    Op(
         "stack",
         lambda *xs, axis: tg.stack(xs, axis=axis),
         lambda *xs, axis: torch.stack(xs, dim=axis),
@@ -901,7 +907,7 @@ def test_table_covers_every_op() -> None:
         "cos", "maximum", "minimum", "where", "clip", "matmul", "sum", "mean", "max", "min",
         "var", "std", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
         ".T", "swapaxes", "squeeze", "unsqueeze", "broadcast_to", "flatten", "index_basic",
-        "index_int_arrays", "index_bool_mask", "concatenate", "stack", "astype_float32",
+        "index_int_arrays", "index_bool_mask", "concatenate", "concatenate_flat", "stack", "astype_float32",
     }  # fmt: skip
     assert wanted <= names, wanted - names
 
