@@ -907,7 +907,8 @@ def test_table_covers_every_op() -> None:
         "cos", "maximum", "minimum", "where", "clip", "matmul", "sum", "mean", "max", "min",
         "var", "std", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
         ".T", "swapaxes", "squeeze", "unsqueeze", "broadcast_to", "flatten", "index_basic",
-        "index_int_arrays", "index_bool_mask", "concatenate", "concatenate_flat", "stack", "astype_float32",
+        "index_int_arrays", "index_bool_mask", "concatenate", "concatenate_flat", "stack",
+        "astype_float32",
     }  # fmt: skip
     assert wanted <= names, wanted - names
 
