@@ -126,6 +126,8 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     and its gradient is softmax(z) - onehot(y).
     """
     logits = as_tensor(logits)
+    if logits.dtype.kind != "f":  # integer logits (a constant): float64, as tg.tensor makes them
+        logits = logits.astype(np.float64)
     _check_reduction(reduction, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")

@@ -4,6 +4,8 @@ the fused gradients."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -95,6 +97,16 @@ def test_cross_entropy_float32_stays_float32() -> None:
     assert out.dtype == np.float32
     out.backward()
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("logits", [[[1, 2], [3, 5]], np.array([[1, 2], [3, 5]], np.int32)])
+def test_cross_entropy_of_integer_logits_is_a_float64_loss(logits) -> None:
+    # Hand math: log(e^1 + e^2) - 1 = 1 + log(1 + e^-1); log(e^3 + e^5) - 5 = log(1 + e^-2).
+    rows = [1 + math.log1p(math.exp(-1)), math.log1p(math.exp(-2))]
+    out = F.cross_entropy(logits, [0, 1], reduction="none")
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, rows, rtol=1e-12)
+    assert F.cross_entropy(logits, [0, 1]).item() == pytest.approx(sum(rows) / 2, rel=1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
