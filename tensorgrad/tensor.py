@@ -200,6 +200,12 @@ class Tensor:
                 f"(shape {self.shape}, op {self._op or 'leaf'!r}) would corrupt its gradients; "
                 "assign into a copy (t.detach().numpy().copy()) or build a new tensor"
             )
+        if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
+            raise RuntimeError(
+                f"Tensor: item assignment of a tensor that is part of a graph (shape "
+                f"{value.shape}, op {value._op or 'leaf'!r}) would drop its gradient; build the "
+                "result with tg.where, tg.concatenate or tg.stack instead"
+            )
         self.data[_index_key(index)] = value.data if isinstance(value, Tensor) else value
         self._version += 1  # a graph that saved this tensor will refuse to use it
 

@@ -25,6 +25,7 @@ def install(Tensor) -> None:
     for op, name in [("+", "add"), ("-", "sub"), ("*", "mul"), ("/", "truediv"), ("**", "pow")]:
         setattr(Tensor, f"__{name}__", elementwise.operator(op))
         setattr(Tensor, f"__r{name}__", elementwise.operator(op, reflected=True))
+        setattr(Tensor, f"__i{name}__", elementwise.inplace(op))
     for name, method in elementwise.UNARY_METHODS.items():
         setattr(Tensor, name, method)
     Tensor.__neg__ = Tensor.neg

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, record, scalar_constant
+from ..tensor import Tensor, _grad_mode, as_tensor, record, scalar_constant
 from . import _dual as d
 
 
@@ -217,6 +217,44 @@ def operator(op: str, reflected: bool = False):
             other = as_tensor(other)
             return _binary(op, other, self) if reflected else _binary(op, self, other)
         return NotImplemented
+
+    return method
+
+
+def inplace(op: str):
+    """``self op= other``, as PyTorch: in place on a leaf outside any graph (a parameter
+    update under ``no_grad``), an error on a leaf that records a graph; a graph node, or
+    a graph operand, makes a new node instead (``x = x op other``, nothing is lost)."""
+    forward = _WITH_SCALAR[op][0]
+
+    def method(self: Tensor, other):
+        recording = _grad_mode.enabled
+        if (
+            not isinstance(other, (Tensor, np.ndarray, list, tuple))
+            and scalar_constant(other) is None
+        ):
+            return NotImplemented
+        graph_operand = recording and isinstance(other, Tensor) and other.requires_grad
+        if self._prev or graph_operand or not self.data.flags.writeable:
+            return NotImplemented  # Python falls back to self = self op other
+        if recording and self.requires_grad:
+            raise RuntimeError(
+                f"in-place {op}= on a leaf tensor that requires grad (shape {self.shape}) would "
+                f"change it behind the graph's back; update parameters inside "
+                f"'with tg.no_grad():', or write x = x {op} y for a new tensor"
+            )
+        value = other.data if isinstance(other, Tensor) else other
+        try:
+            forward(self.data, value, out=self.data)
+        except ValueError:
+            raise ValueError(
+                f"in-place {op}=: an operand of shape {np.shape(value)} does not fit a tensor "
+                f"of shape {self.shape} (the result must keep the tensor's shape)"
+            ) from None
+        except TypeError as e:  # NumPy refuses to cast, e.g. a float result into ints
+            raise TypeError(f"in-place {op}= into a tensor of dtype {self.dtype}: {e}") from None
+        self._version += 1  # a graph that saved this tensor will refuse to use it
+        return self
 
     return method
 

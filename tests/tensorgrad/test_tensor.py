@@ -629,6 +629,99 @@ def test_assigning_into_a_constant_the_graph_saved_never_gives_a_silent_wrong_gr
     np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
 
 
+def test_item_assignment_of_a_graph_tensor_raises_rather_than_dropping_its_gradient() -> None:
+    w = tg.tensor(2.0, requires_grad=True)
+    buf = tg.zeros(2)
+    with pytest.raises(RuntimeError, match=r"item assignment.*graph.*shape \(\).*'\*'"):
+        buf[0] = w * 3
+    np.testing.assert_array_equal(buf.data, [0.0, 0.0])
+    with tg.no_grad():
+        buf[0] = w * 3  # no graph is being recorded: a plain copy of the value
+    np.testing.assert_array_equal(buf.data, [6.0, 0.0])
+
+
+# ----------------------------------------------------------------------------- in-place operators
+
+
+def test_in_place_update_of_a_parameter_under_no_grad() -> None:
+    # The PyTorch idiom: the same object changes, so a model holding it sees the update.
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()  # grad 2w = [2, 4]
+    same = w
+    with tg.no_grad():
+        w -= 0.1 * w.grad
+        w *= 2.0
+    assert w is same and w.requires_grad and not w._prev
+    np.testing.assert_allclose(w.data, [1.6, 3.2])  # (w - 0.1 * 2w) * 2 = 1.6 w
+
+
+def test_in_place_on_a_leaf_that_requires_grad_raises_and_changes_nothing() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    for update in (
+        lambda: w.__isub__(1.0),
+        lambda: w.__iadd__(np.ones(2)),
+        lambda: w.__imul__(tg.tensor(2.0)),
+    ):
+        with pytest.raises(RuntimeError, match=r"in-place .*= on a leaf .*shape \(2,\).*no_grad"):
+            update()
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_in_place_on_a_graph_node_makes_a_new_node_with_the_right_gradient() -> None:
+    # total += loss, the usual way to sum losses: the sum must stay differentiable.
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    total = 0
+    for k in (1.0, 2.0, 3.0):
+        before = total
+        total += (w * k).sum()
+        assert total is not before
+    total.backward()
+    np.testing.assert_array_equal(w.grad.data, [6.0, 6.0])  # d/dw of (1 + 2 + 3) Σw
+
+
+def test_in_place_on_a_constant_with_a_graph_operand_keeps_the_gradient() -> None:
+    w = tg.tensor([2.0, 3.0], requires_grad=True)
+    buf = tg.zeros(2)
+    original = buf
+    buf += w * 3
+    assert buf is not original and buf.requires_grad
+    np.testing.assert_array_equal(original.data, [0.0, 0.0])
+    buf.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_in_place_on_a_constant_changes_it_and_its_version() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (x * c).sum()
+    same = c
+    c += 1.0
+    c /= np.array([2.0, 5.0])
+    assert c is same
+    np.testing.assert_array_equal(c.data, [2.0, 1.0])
+    with pytest.raises(RuntimeError, match="changed"):  # the graph saved c before the change
+        y.backward()
+
+
+def test_in_place_errors_name_the_shapes_or_dtype_and_change_nothing() -> None:
+    c = tg.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\+=.*shape \(3,\).*shape \(2,\)"):
+        c += np.ones(3)
+    i = tg.tensor(np.arange(2), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"\+= into a tensor of dtype int64"):
+        i += 0.5
+    np.testing.assert_array_equal(c.data, [1.0, 2.0])
+    np.testing.assert_array_equal(i.data, [0, 1])
+
+
+def test_in_place_keeps_float32() -> None:
+    t = tg.tensor(np.ones(2, np.float32))
+    t += np.ones(2)  # a float64 operand, cast into the float32 tensor as NumPy's += does
+    t *= 0.5
+    assert t.dtype == np.float32
+    np.testing.assert_array_equal(t.data, [1.0, 1.0])
+
+
 # ----------------------------------------------------------------------------- deep chains
 
 
