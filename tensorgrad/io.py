@@ -29,6 +29,7 @@ __all__ = ["save", "load"]
 _HEADER = "__minigrad__"
 _FORMAT = "minigrad.npz"
 _VERSION = 1
+_NPY_MAGIC = b"\x93NUMPY"  # how every .npy file starts
 
 
 def _tensor_types():
@@ -163,15 +164,16 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
 def load(path: str | os.PathLike) -> Any:
     """Read what ``save`` wrote. A plain ``.npz`` (from ``np.savez``) gives a dict of arrays.
 
-    Raises ``ValueError`` naming the file if it holds pickled (object) arrays or is not
-    a valid file.
+    Raises ``ValueError`` naming the file if it holds pickled (object) arrays, is a single
+    ``.npy`` array, or is not a valid file.
     """
     path = os.fspath(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError(f"load: {path!r} is a single .npy array, not an .npz archive")
-            arrays = {name: npz[name] for name in npz.files}
+        with open(path, "rb") as f:  # np.load would return a .npy's array, not an archive
+            npy = f.read(len(_NPY_MAGIC)) == _NPY_MAGIC
+        if not npy:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise ValueError(
@@ -183,6 +185,11 @@ def load(path: str | os.PathLike) -> Any:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
+    if npy:
+        raise ValueError(
+            f"load: {path!r} is a single .npy array, not an .npz archive; "
+            "read it with np.load, or write it with tg.save or np.savez"
+        )
     if _HEADER not in arrays:
         return arrays
     try:

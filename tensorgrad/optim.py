@@ -4,9 +4,10 @@ An optimizer holds *param groups* (a list of dicts, each with ``"params"`` and i
 hyper-parameters, as in PyTorch: change ``opt.param_groups[0]["lr"]`` to schedule the
 learning rate) and per-parameter state. ``step()`` updates each parameter's ``.data``
 in place with vectorised NumPy, skipping parameters whose ``.grad`` is ``None``; the
-gradient arrays themselves are never modified. The arithmetic follows
-``torch/optim/{sgd,adam}.py`` (single-tensor path) step by step, so the same
-gradients give the same weights to rounding.
+gradient arrays themselves are never modified. It checks every gradient before it
+changes anything, so a bad one leaves parameters and state as they were. The
+arithmetic follows ``torch/optim/{sgd,adam}.py`` (single-tensor path) step by step,
+so the same gradients give the same weights to rounding.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def _grad_array(p) -> np.ndarray | None:
     g = p.grad
     if g is None or isinstance(g, np.ndarray):
         return g
-    return g.data
+    return getattr(g, "data", g)
 
 
 def _check(name: str, value, low: float = 0.0, high: float | None = None) -> None:
@@ -98,18 +99,46 @@ class Optimizer:
                     _grad_array(p)[...] = 0
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient.
+
+        All gradients are checked first, so a bad one changes no parameter and no state.
+        """
+        todo = []
         for group in self.param_groups:
             for p in group["params"]:
                 g = _grad_array(p)
                 if g is None:
                     continue
-                if g.shape != p.data.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}.step: gradient of shape {g.shape} for a "
-                        f"parameter of shape {p.data.shape}"
-                    )
-                self._update(p.data, g, self.state.setdefault(id(p), {}), group)
+                if (
+                    not isinstance(g, np.ndarray)
+                    or g.shape != p.data.shape
+                    or g.dtype.kind not in "fiub"
+                ):
+                    self._bad_grad(p, g)
+                todo.append((p, g, group))
+        state = self.state
+        for p, g, group in todo:
+            self._update(p.data, g, state.setdefault(id(p), {}), group)
+
+    def _bad_grad(self, param, grad) -> None:
+        """Raise the error for ``param``'s bad gradient, naming its index (as in state dicts)."""
+        params = [p for group in self.param_groups for p in group["params"]]
+        i = next(i for i, p in enumerate(params) if p is param)
+        where = f"{type(self).__name__}.step: parameter {i}"
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(
+                f"{where}: gradient is a {type(grad).__name__}, not a Tensor or array; "
+                "nothing was updated"
+            )
+        if grad.shape != param.data.shape:
+            raise ValueError(
+                f"{where}: gradient of shape {grad.shape} for a parameter of shape "
+                f"{param.data.shape}; nothing was updated"
+            )
+        raise TypeError(
+            f"{where}: gradient of dtype {grad.dtype} for a parameter of dtype "
+            f"{param.data.dtype} (a gradient must be real); nothing was updated"
+        )
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError

@@ -1,6 +1,7 @@
 """tg.save / tg.load: one .npz, no pickle, exact round trips."""
 
 import math
+import pickle
 import zipfile
 from collections import OrderedDict
 
@@ -204,3 +205,15 @@ def test_random_nested_structures_round_trip(tmp_path_factory, tree):
     path = tmp_path_factory.mktemp("h") / "tree.npz"
     tg.save(tree, path)
     _assert_same(tree, tg.load(path))
+
+
+def test_a_single_npy_file_is_refused_clearly(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(3))
+    with pytest.raises(ValueError, match=r"a\.npy.*single \.npy array, not an \.npz archive"):
+        tg.load(tmp_path / "a.npy")
+    np.save(tmp_path / "obj.npy", np.array([{}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match=r"obj\.npy.*single \.npy array"):
+        tg.load(tmp_path / "obj.npy")  # refused before np.load could unpickle anything
+    (tmp_path / "raw.pkl").write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ValueError, match=r"raw\.pkl.*pickle"):
+        tg.load(tmp_path / "raw.pkl")

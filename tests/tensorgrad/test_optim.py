@@ -301,3 +301,44 @@ def test_gradient_of_the_wrong_shape_is_reported():
 def test_repr_lists_the_groups():
     text = repr(optim.AdamW([tg.Parameter([1.0])], lr=0.5))
     assert text.startswith("AdamW (") and "lr: 0.5" in text and "weight_decay: 0.01" in text
+
+
+def _snapshot(ps, opt):
+    return [p.data.copy() for p in ps], opt.state_dict()
+
+
+def _assert_unchanged(ps, opt, before):
+    data, saved = before
+    for p, d in zip(ps, data):
+        np.testing.assert_array_equal(p.data, d)
+    now = opt.state_dict()
+    assert now["param_groups"] == saved["param_groups"]
+    assert now["state"].keys() == saved["state"].keys()
+    for i, entry in saved["state"].items():
+        assert now["state"][i].keys() == entry.keys()
+        for k, v in entry.items():
+            np.testing.assert_array_equal(now["state"][i][k], v)
+
+
+@pytest.mark.parametrize("name", optim.__all__[1:])
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (tg.tensor([1.0, 1.0, 1.0]), ValueError, r"parameter 1: .*shape \(3,\).*shape \(2,\)"),
+        (np.array([1j, 1j]), TypeError, r"parameter 1: .*dtype complex128.*dtype float64"),
+        ([1.0, 1.0], TypeError, r"parameter 1: gradient is a list"),
+    ],
+)
+def test_a_bad_gradient_changes_no_parameter_and_no_state(name, bad, error, message):
+    ps = [tg.Parameter([1.0, 2.0]), tg.Parameter([3.0, 4.0]), tg.Parameter([5.0])]
+    kw = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.1, "amsgrad": True}
+    opt = getattr(optim, name)(ps, **kw)
+    for first_step_done in (False, True):
+        ps[0].grad, ps[1].grad, ps[2].grad = tg.tensor([1.0, 1.0]), bad, tg.tensor([1.0])
+        before = _snapshot(ps, opt)
+        with pytest.raises(error, match=message):
+            opt.step()
+        _assert_unchanged(ps, opt, before)
+        assert opt.state == {} or first_step_done
+        ps[1].grad = tg.tensor([1.0, 1.0])
+        opt.step()  # a good step fills the state that the next bad step must not touch
