@@ -467,7 +467,7 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
             op = _op_text(node)
             g.node(
                 f"{name}op",
-                label=f"<{escape(op, 12)}>",
+                label=f"<{escape(op)}>",  # the full op name and its constant
                 shape="circle" if len(op) <= 2 else "ellipse",
                 **(
                     {"color": CURRENT, "penwidth": "2"}
@@ -482,7 +482,9 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
             attrs = {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT}
             text = ov.edge_labels.get((child, slot))
             if text:
-                attrs["label"] = f"<{text}>"
+                # xlabel, not label: dot places it after the layout, where a label would
+                # be laid out as a node of its own (seconds to minutes on a big frame)
+                attrs["xlabel"] = f"<{text}>"
         g.edge(f"{prefix}n{parent}", f"{prefix}n{child}op", **attrs)
     if view.hidden:
         more = f"{prefix}more"

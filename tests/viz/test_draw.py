@@ -282,6 +282,18 @@ def test_folded_constants_show_in_their_op_node():
     assert "<neg>" in viz.draw((-t).sum()).source  # negation has no constant
 
 
+def test_long_op_names_and_constants_are_shown_whole():
+    import micrograd
+    import tensorgrad as tg
+    from tensorgrad.nn import functional as F
+
+    logits = tg.tensor([[1.0, 2.0]], requires_grad=True)
+    assert "<cross_entropy>" in viz.draw(F.cross_entropy(logits, [1])).source
+    x = micrograd.Value(3.0)
+    assert "<** -1.234e-05>" in viz.draw(x**-1.2345e-05).source
+    assert "<-1.235e+05 **>" in viz.draw((-123456.0) ** x).source
+
+
 def test_a_tensor_graph_keeps_its_constants_after_backward():
     import tensorgrad as tg
 
