@@ -247,11 +247,9 @@ def _pow(a, b):
         )
     try:
         return a**b
-    except ZeroDivisionError:  # 0 ** negative
-        return math.inf
-    except OverflowError:
-        odd = b == int(b) and int(b) % 2 == 1
-        return -math.inf if a < 0 and odd else math.inf
+    except (ZeroDivisionError, OverflowError):  # 0 ** negative, or too big: ±inf as C's pow
+        odd = b == int(b) and int(b) % 2 == 1  # (b is finite here: ** handles ±inf itself)
+        return -math.inf if odd and math.copysign(1.0, a) < 0 else math.inf  # -0.0 ** -1: -inf
 
 
 def _exp(x: float) -> float:
@@ -361,8 +359,9 @@ def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
 def _rpow(g, out, args, c):  # c ** x: d/dx = c^x log c
     if c > 0:
         return (g * out * math.log(c),)
-    if c == 0:  # 0 for x >= 0 (as x ** y above); inf * log 0 = -inf for x < 0
-        return (g * (0.0 if _data(args[0]) >= 0 else -math.inf),)
+    if c == 0:  # 0 for x >= 0 (as x ** y above); inf * log 0 = -inf for x < 0; nan stays
+        x = _data(args[0])
+        return (g * (0.0 if x >= 0 else -math.inf if x < 0 else math.nan),)
     return (g * math.nan,)
 
 
