@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import weakref
 from collections.abc import Iterable, Sequence
 
 from . import autodiff
@@ -34,8 +35,10 @@ class Value:
         self.grad = 0.0
         self._prev = tuple(_children)
         self._op = _op
-        # Classic code may build nodes by hand, e.g. Value(a.data * b.data, (a, b), "*").
-        self._rule = _RULES_BY_NAME.get(_op) if self._prev else None
+        # Classic code may build nodes by hand, e.g. Value(a.data * b.data, (a, b), "*"),
+        # and then assign their ``_backward`` (see there).
+        rule, arity = _RULES_BY_NAME.get(_op, (None, 0))
+        self._rule = rule if self._prev and arity in (None, len(self._prev)) else None
         self._ctx = None
         self.label = label
 
@@ -60,7 +63,11 @@ class Value:
     def _vjp(self, g, graph: bool):
         rule = self._rule
         if rule is None:
-            raise RuntimeError(f"Value: no gradient rule for op {self._op!r}")
+            raise RuntimeError(
+                f"Value: no gradient rule for op {self._op!r} with {len(self._prev)} "
+                "operand(s); assign the node's _backward (as the classic micrograd does) or "
+                "build it with the Value ops"
+            )
         prev = self._prev
         if graph:
             return rule(g, self, prev, self._ctx)
@@ -109,16 +116,71 @@ class Value:
         """
         autodiff.backward(self, gradient, retain_graph=True)
 
-    def _backward(self) -> None:
-        """Apply this node's rule once by hand: add ``self.grad``'s share into each parent.
-
-        This is the classic lecture's step-by-step backward; ``backward()`` does it for
-        every node in the right order.
-        """
+    def _apply_rule(self) -> None:
         if not self._prev:
             return
         for parent, pg in zip(self._prev, self._vjp(self.grad, False)):
-            parent.grad += pg
+            if pg is not None:
+                parent.grad += pg
+
+    def _get_backward(self):
+        rule = self._rule
+        return rule.fn if type(rule) is _ClassicBackward else self._apply_rule
+
+    def _set_backward(self, fn) -> None:
+        if not callable(fn):
+            raise TypeError(f"Value._backward must be callable, got {type(fn).__name__}")
+        self._rule = _ClassicBackward(fn, self)
+
+    _backward = property(
+        _get_backward,
+        _set_backward,
+        doc="""Apply this node's rule once by hand: add ``self.grad``'s share into each parent.
+
+        This is the classic lecture's step-by-step backward; ``backward()`` does it for
+        every node in the right order. As in the classic micrograd, an op can also be
+        defined by hand: build ``out = Value(data, (x,), "op")`` and assign
+        ``out._backward`` a function that adds into ``x.grad`` from ``out.grad``.""",
+    )
+
+
+class _ClassicBackward:
+    """A node's rule made from a ``_backward`` function assigned by hand (classic style).
+
+    The function adds into its operands' ``.grad`` from the node's ``.grad``. As a rule
+    it runs with the node's gradient in ``.grad`` and its operands' ``.grad`` at 0, and
+    what it added is that operand's gradient; every ``.grad`` it touched is put back,
+    so the core sums and stores gradients as for any other node (and ``grad()`` touches
+    no ``.grad``). It cannot record a graph of itself: floats go in and out.
+    """
+
+    __slots__ = ("fn", "node")
+
+    def __init__(self, fn, node: Value) -> None:
+        self.fn = fn
+        self.node = weakref.ref(node)  # the function already holds the node: no second cycle
+
+    def __call__(self, g, out, args, c):
+        node = self.node()
+        if isinstance(out, Value):
+            raise RuntimeError(
+                f"create_graph=True cannot go through the {node._op!r} node whose _backward was "
+                "assigned by hand: it adds floats into .grad and records no graph"
+            )
+        operands = list(dict.fromkeys(node._prev))  # each once, even for x * x
+        saved = [node.grad] + [p.grad for p in operands]
+        node.grad = g
+        for p in operands:
+            p.grad = 0.0
+        try:
+            self.fn()
+            added = {p: p.grad for p in operands}
+        finally:
+            node.grad = saved[0]
+            for p, old in zip(operands, saved[1:]):
+                p.grad = old
+        # The whole gradient of an operand used twice goes to its first slot.
+        return [added.pop(p, None) for p in node._prev]
 
 
 def _as_float(data) -> float:
@@ -409,7 +471,15 @@ def _cos_rule(g, out, args, c):
 _CONSTANT_ON_LEFT = (_rsub, _rdiv, _rpow)
 
 # Rules for nodes built by hand with Value(data, children, op).
-_RULES_BY_NAME = {"+": _add, "*": _mul, "tanh": _tanh, "exp": _exp_rule, "relu": _relu}
+# Rules of nodes built by hand with Value(data, children, op), and how many children
+# they take (None: any number).
+_RULES_BY_NAME = {
+    "+": (_add, None),
+    "*": (_mul, 2),
+    "tanh": (_tanh, 1),
+    "exp": (_exp_rule, 1),
+    "relu": (_relu, 1),
+}
 
 
 # ----------------------------------------------------------------------------- the op table
@@ -428,7 +498,11 @@ class _PairValue(Value):
     """
 
     __slots__ = ("_a", "_b")
-    _prev = property(operator.attrgetter("_a", "_b"), doc="The two operands.")
+
+    def _set_prev(self, prev: tuple) -> None:  # copy.copy / deepcopy restore slots this way
+        self._a, self._b = prev
+
+    _prev = property(operator.attrgetter("_a", "_b"), _set_prev, doc="The two operands.")
 
     def _vjp(self, g, graph: bool):
         a, b = self._a, self._b

@@ -3,6 +3,7 @@ hand-built classic nodes, a 1,000,000-node chain, and freeing by reference count
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import sys
@@ -10,6 +11,7 @@ import weakref
 
 import pytest
 
+import micrograd
 from micrograd import Value, autodiff
 from micrograd.nn import MLP
 
@@ -159,6 +161,85 @@ def test_nodes_built_by_hand_like_the_classic_code():
     s = 1 - math.tanh(-6.0) ** 2  # out = tanh(ab + a) at ab + a = -6
     assert a.grad == pytest.approx(s * (b.data + 1), rel=1e-12)
     assert b.grad == pytest.approx(s * a.data, rel=1e-12)
+
+
+def _hand_made_tanh(x: Value) -> Value:
+    """An op defined the classic way: a node built by hand and a ``_backward`` closure."""
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "my_tanh")
+
+    def _backward():
+        x.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_an_op_defined_with_a_backward_closure_like_the_classic_code():
+    x = Value(0.5)
+    mid = _hand_made_tanh(x)
+    y = mid * 3 + x  # x reaches y twice: through the hand-made node and directly
+    y.backward()
+    slope = 1 - math.tanh(0.5) ** 2
+    assert x.grad == pytest.approx(3 * slope + 1, rel=1e-15)
+    assert mid.grad == 3.0
+    y.backward()  # a second backward adds to the leaf, as for any other node
+    assert x.grad == pytest.approx(2 * (3 * slope + 1), rel=1e-15)
+
+
+def test_a_hand_made_backward_in_functional_grad_touches_no_grad():
+    x = Value(0.5)
+    y = _hand_made_tanh(x) * 3
+    (gx,) = micrograd.grad(y, [x])
+    assert gx.data == pytest.approx(3 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+    assert x.grad == 0.0 and y._prev[0].grad == 0.0
+
+
+def test_a_hand_made_backward_with_an_operand_used_twice():
+    a = Value(3.0)
+    square = Value(a.data * a.data, (a, a), "square")
+
+    def _backward():  # the classic's a * a: both slots add
+        a.grad += a.data * square.grad
+        a.grad += a.data * square.grad
+
+    square._backward = _backward
+    (square * 2).backward()
+    assert a.grad == 12.0  # d(2a²)/da = 4a
+
+
+def test_a_hand_made_backward_can_be_called_by_hand():
+    x = Value(0.5)
+    out = _hand_made_tanh(x)
+    out.grad = 2.0
+    out._backward()
+    assert x.grad == pytest.approx(2 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+
+
+def test_a_hand_made_backward_refuses_create_graph():
+    x = Value(0.5)
+    with pytest.raises(RuntimeError, match="'my_tanh'.*assigned by hand"):
+        micrograd.grad(_hand_made_tanh(x), [x], create_graph=True)
+
+
+def test_a_hand_built_node_without_a_rule_says_what_to_do():
+    x = Value(3.0)
+    for node in (Value(9.0, (x,), "**2"), Value(6.0, (x,), "*")):  # "*" takes two operands
+        with pytest.raises(RuntimeError, match=r"no gradient rule for op .* _backward"):
+            node.backward()
+        assert x.grad == 0.0
+
+
+def test_value_nodes_copy():
+    a, b = Value(2.0), Value(3.0)
+    y = a * b + a
+    for copied in (copy.copy(y), copy.deepcopy(y)):
+        assert copied is not y and copied.data == 8.0
+    twin = copy.deepcopy(y)
+    twin.backward()
+    leaves = twin._prev[0]._prev
+    assert [p.grad for p in leaves] == [4.0, 2.0] and a.grad == 0.0  # d(ab + a): b + 1, a
+    assert copy.copy(a * b)._prev == (a, b)
 
 
 # ----------------------------------------------------------------------------- depth
