@@ -157,31 +157,27 @@ def _propagate(
 
     Nodes are visited in reverse topological order, so every consumer of a node has
     added its share before the node's own rule runs: a node used twice gets the sum.
-    With ``wanted`` None (``backward``) every node reached gets ``_receive_grad``;
-    leaves get it only at the end, so a rule that fails midway changes no ``.grad``.
-    Otherwise (``grad``) the final gradient of each node that is a key of ``wanted``
-    is stored there and no ``.grad`` is touched.
+    With ``wanted`` None (``backward``) every leaf reached, and every interior node that
+    retains its gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails
+    midway changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
+    that is a key of ``wanted`` is stored there and no ``.grad`` is touched.
     """
     order = topological_order(roots)
     grads: dict = {}
     for root, seed in zip(roots, seeds):
         grads[root] = seed if root not in grads else grads[root] + seed
     take, get = grads.pop, grads.get
-    leaf_grads: list = []
+    store = wanted is None
     while order:
-        node = order.pop()  # the pass lets go of each node as soon as it is done
-        g = take(node, None)
-        if g is None:  # nothing flows through this node
-            continue
+        node = order.pop()  # the pass lets go of each node it need not keep
         parents = node._prev
-        if wanted is not None:
-            if node in wanted:
+        if store and (not parents or node._retains_grad):
+            g = get(node)  # kept in grads: stored once every rule has run
+        else:
+            g = take(node, None)
+            if g is not None and not store and node in wanted:
                 wanted[node] = g
-        elif not parents:
-            leaf_grads.append((node, g))
-        elif node._retains_grad:
-            node._receive_grad(g)
-        if not parents:
+        if g is None or not parents:  # nothing flows through, or a leaf
             continue
         parent_grads = node._vjp(g, graph)
         if not retain_graph:
@@ -190,9 +186,9 @@ def _propagate(
             if pg is not None:
                 old = get(parent)
                 grads[parent] = pg if old is None else old + pg
-
-    for leaf, g in leaf_grads:
-        leaf._receive_grad(g)
+    if store:
+        for node, g in grads.items():
+            node._receive_grad(g)
 
 
 def backward(

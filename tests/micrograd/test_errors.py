@@ -104,3 +104,16 @@ def test_a_failed_op_changes_nothing():
         y + "a"
     assert (x.data, x.grad, y.data, y.grad) == (-4.0, 2.0, -8.0, 1.0)
     assert y._prev == (x,)
+
+
+def test_a_backward_that_fails_midway_changes_no_grad():
+    # A node built by hand with no rule fails when the pass reaches it, after the nodes
+    # above it ran their rules: none of their .grad may show a half-done pass.
+    x = Value(3.0)
+    y = x * 2
+    y.backward()  # every node shows this pass's gradient
+    h = Value(9.0, (y,), "**2")  # no rule, no _backward assigned
+    z = h * 2.0 + 1.0
+    with pytest.raises(RuntimeError, match="no gradient rule"):
+        z.backward()
+    assert (z.grad, h.grad, y.grad, x.grad) == (0.0, 0.0, 1.0, 2.0)

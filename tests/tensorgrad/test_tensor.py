@@ -541,6 +541,17 @@ def test_grad_create_graph_gives_differentiable_gradients() -> None:
     assert x.grad is None
 
 
+def test_a_backward_that_fails_midway_changes_no_grad() -> None:
+    x = tg.tensor([1.0, 0.0], requires_grad=True)
+    with tg.detect_anomaly():
+        root = x.sqrt()  # its slope is inf at 0: anomaly mode raises when the pass gets there
+        mid = (root * 3).retain_grad()
+        y = (mid * 2).sum()
+        with pytest.raises(FloatingPointError, match="sqrt"):
+            y.backward()
+    assert mid.grad is None and x.grad is None  # mid's rule ran, but nothing was stored
+
+
 # ----------------------------------------------------------------------------- freed graph
 
 
