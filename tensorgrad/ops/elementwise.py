@@ -299,7 +299,8 @@ def where(condition, a, b) -> Tensor:
     because sqrt's own rule is nan there; take the sqrt of a safe input instead:
     ``where(x > 0, where(x > 0, x, 1).sqrt(), 0)``.
     """
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    # A copy: the rule reads the mask, and the caller may refill it before backward.
+    cond = np.array(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
     a, b = _pair(a, b)
     _broadcast_shape("where", a, b)
     try:

@@ -149,13 +149,19 @@ def getitem(x: Tensor, index) -> Tensor:
         data = x.data[key]
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {index!r})") from None
+    basic = _is_basic(key)
+    if not basic and x.requires_grad:
+        key = _own_arrays(key)
     return record(
-        np.asarray(data) if np.ndim(data) == 0 else data,
-        (x,),
-        "index",
-        _getitem_rule,
-        (key, _is_basic(key)),
+        np.asarray(data) if np.ndim(data) == 0 else data, (x,), "index", _getitem_rule, (key, basic)
     )
+
+
+def _own_arrays(key):
+    """``key`` with its index arrays copied: the caller may refill them before backward."""
+    if isinstance(key, tuple):
+        return tuple(np.array(k) if isinstance(k, np.ndarray) else k for k in key)
+    return np.array(key) if isinstance(key, np.ndarray) else key
 
 
 def _scatter_rule(g, out, args, ctx, needs):

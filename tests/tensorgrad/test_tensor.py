@@ -651,6 +651,19 @@ def test_item_assignment_of_a_graph_tensor_raises_rather_than_dropping_its_gradi
     np.testing.assert_array_equal(buf.data, [6.0, 0.0])
 
 
+def test_index_arrays_and_masks_refilled_before_backward_do_not_change_the_gradient() -> None:
+    x = tg.tensor([10.0, 20.0, 30.0], requires_grad=True)
+    rows, cols = np.array([0, 0]), np.array([1, 1])
+    m = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    idx = np.array([0, 1])
+    mask = np.array([True, False, True])
+    y = x[idx].sum() + tg.where(mask, x, 0.0).sum() + m[rows, cols].sum()
+    idx[0], mask[:], rows[1] = 2, False, 1  # a loop refilling its buffers
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 1.0, 1.0])  # x[0] + x[1], x[0] + x[2]
+    np.testing.assert_array_equal(m.grad.data, [[0.0, 2.0], [0.0, 0.0]])  # m[0, 1] twice
+
+
 # ----------------------------------------------------------------------------- in-place operators
 
 
