@@ -20,8 +20,8 @@ a small protocol that every node type implements:
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
 ``node._seed(gradient, graph)`` / ``node._lift(g)``
-    the starting gradient of an output (validated), and a raw gradient wrapped
-    as a constant node.
+    the starting gradient of an output (validated), and a gradient as the node
+    ``grad`` returns for it (a raw one wrapped as a constant node).
 
 Everything here is iterative: a graph that is a chain of 1,000,000 nodes works
 under Python's default recursion limit.
@@ -250,7 +250,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if create_graph else node._lift(g))
+            result.append(node._lift(g))
     return result
 
 

@@ -264,6 +264,8 @@ class Tensor:
             if g.dtype != self.data.dtype or not g.flags.writeable or self._prev:
                 g = np.array(g, dtype=self.data.dtype)
             g = _leaf(g)
+        else:
+            g = self._lift(g)  # create_graph: a differentiable cast to this tensor's dtype
         self.grad = g if self.grad is None else self.grad + g
 
     def _free_saved(self) -> None:
@@ -301,9 +303,9 @@ class Tensor:
         return seed
 
     def _lift(self, g) -> Tensor:
-        """A raw gradient of this node as a constant tensor of this node's dtype."""
+        """A gradient of this node as a tensor of this node's dtype (a raw one: a constant)."""
         if isinstance(g, Tensor):
-            return g
+            return g if g.data.dtype == self.data.dtype else g.astype(self.data.dtype)
         return _leaf(np.array(g, dtype=self.data.dtype))
 
 

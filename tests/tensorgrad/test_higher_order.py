@@ -212,3 +212,18 @@ def test_full_hessian_of_a_small_function_hand_math() -> None:
         [[2 * y0 - y0**2 * s, 2 * x0 + c - x0 * y0 * s], [2 * x0 + c - x0 * y0 * s, -(x0**2) * s]]
     )
     np.testing.assert_allclose(np.array(rows), expected, rtol=1e-12)
+
+
+def test_create_graph_gradients_keep_the_inputs_dtype() -> None:
+    """A float64 constant promotes x * c to float64; x's gradient is still float32 (as in a
+    plain backward and in PyTorch), and differentiating it again works through the cast."""
+    x = tg.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    c = tg.tensor([3.0, 4.0])  # float64
+    (g,) = tg.grad((x * c * x).sum(), [x], create_graph=True)  # 2 c x
+    assert g.dtype == np.float32 and g.requires_grad
+    np.testing.assert_array_equal(g.data, [6.0, 16.0])
+    (h,) = tg.grad(g.sum(), [x])  # 2 c
+    assert h.dtype == np.float32
+    np.testing.assert_array_equal(h.data, [6.0, 8.0])
+    (x * c * x).sum().backward(create_graph=True)
+    assert x.grad.dtype == np.float32 and x.grad.requires_grad
