@@ -95,11 +95,13 @@ def _pow_rule(g, out, args, ctx, needs):
     gb = None
     if needs[1]:
         # log a is undefined for a <= 0: PyTorch's convention is 0 where a == 0 and
-        # b >= 0 (the limit of a^b log a), nan where a < 0. Mask before the log.
-        base = d.raw(a)
+        # b >= 0 (the limit of a^b log a), inf * log 0 = -inf where a == 0 and b < 0,
+        # nan where a < 0. Mask before the log.
+        base, exponent = d.raw(a), d.raw(b)
         positive = base > 0
         safe_a = d.where(positive, a, 1)
-        fill = np.where((base == 0) & (d.raw(b) >= 0), 0.0, np.nan).astype(base.dtype)
+        at_zero = np.where(exponent >= 0, 0.0, np.where(exponent < 0, -np.inf, np.nan))
+        fill = np.where(base == 0, at_zero, np.nan).astype(base.dtype)
         gb = unbroadcast(d.where(positive, g * out * d.log(safe_a), g * fill), b.shape)
     return ga, gb
 

@@ -1014,10 +1014,11 @@ def test_square_below_full_reduction(dtype, reduce) -> None:
 
 
 def test_pow_gradients_at_zero_base_match_torch() -> None:
-    """0 ** b: d/db is 0 for b >= 0 (torch's convention), not nan from log(0); and
-    d/da a ** 0 is 0 everywhere (a ** 0 is the constant 1), not 0 * 0 ** -1 = nan."""
-    a = np.array([0.0, 0.0, 2.0])
-    b = np.array([2.0, 0.0, 1.5])
+    """0 ** b: d/db is 0 for b >= 0 (torch's convention), not nan from log(0), and
+    inf * log 0 = -inf for b < 0; d/da a ** 0 is 0 everywhere (a ** 0 is the constant 1),
+    not 0 * 0 ** -1 = nan. A nan exponent gives nan."""
+    a = np.array([0.0, 0.0, 2.0, 0.0, 0.0, -0.0])
+    b = np.array([2.0, 0.0, 1.5, -1.0, np.nan, -2.0])
     x, y = tg.tensor(a, requires_grad=True), tg.tensor(b, requires_grad=True)
     (x**y).sum().backward()
     tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
