@@ -64,21 +64,44 @@ def is_grad_enabled() -> bool:
     return _mode.enabled
 
 
-class set_grad_enabled(ContextDecorator):
-    """Context manager and decorator that turns graph recording on or off (per thread)."""
+class _ModeSwitch(ContextDecorator):
+    """Sets grad mode on entry and restores it on exit (a stack per thread: re-entrant)."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
 
     def __enter__(self) -> None:
-        _mode.saved.append(_mode.enabled)  # a stack, so one instance may be re-entered
+        _mode.saved.append(_mode.enabled)
         _mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         _mode.enabled = _mode.saved.pop()
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_ModeSwitch):
+    """Turn graph recording on or off for this thread, as PyTorch's: a plain call switches
+    at once; as a context manager or decorator the previous mode comes back afterwards."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self.prev = _mode.enabled
+        _mode.enabled = self.mode
+
+    def __enter__(self) -> None:  # switched already, by __init__
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.enabled = self.prev
+
+    def __call__(self, func):
+        _mode.enabled = self.prev  # decorating switches nothing; each call does (a new one)
+        return super().__call__(func)
+
+    def _recreate_cm(self) -> set_grad_enabled:
+        return type(self)(self.mode)
+
+
+class no_grad(_ModeSwitch):
     """``with no_grad():`` (or ``@no_grad()`` / ``@no_grad``): record no graph."""
 
     def __new__(cls, func=None):
@@ -90,7 +113,7 @@ class no_grad(set_grad_enabled):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_ModeSwitch):
     """``with enable_grad():`` record a graph again, e.g. inside ``no_grad``."""
 
     def __new__(cls, func=None):

@@ -183,6 +183,27 @@ def test_set_grad_enabled_and_restoring_after_an_exception():
     assert (x + 1)._prev == (x,)
 
 
+def test_set_grad_enabled_as_a_plain_call_and_as_a_decorator_like_pytorch():
+    x = Value(1.0)
+    try:
+        micrograd.set_grad_enabled(False)  # a plain call switches at once
+        assert not micrograd.is_grad_enabled() and (x + 1)._prev == ()
+        with micrograd.enable_grad():
+            micrograd.set_grad_enabled(False)
+        assert not micrograd.is_grad_enabled()  # enable_grad restored what it found
+    finally:
+        micrograd.set_grad_enabled(True)
+    assert micrograd.is_grad_enabled()
+
+    @micrograd.set_grad_enabled(False)
+    def f():
+        return micrograd.is_grad_enabled()
+
+    assert micrograd.is_grad_enabled()  # decorating switched nothing
+    assert f() is False and f() is False
+    assert micrograd.is_grad_enabled()
+
+
 def test_backward_still_works_inside_no_grad():
     x = Value(2.0)
     y = x * x
