@@ -30,6 +30,8 @@ _HEADER = "__minigrad__"
 _FORMAT = "minigrad.npz"
 _VERSION = 1
 _NPY_MAGIC = b"\x93NUMPY"  # how every .npy file starts
+_ZIP_MAGIC = b"PK"  # ... every .npz (a zip archive)
+_PICKLE_MAGIC = b"\x80"  # ... a pickle (protocol 2 and later)
 
 
 def _tensor_types():
@@ -161,6 +163,13 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
         raise
 
 
+def _refuse_pickle(path: str) -> ValueError:
+    return ValueError(
+        f"load: {path!r} holds pickled objects; refusing to load it, since unpickling can "
+        "run arbitrary code"
+    )
+
+
 def load(path: str | os.PathLike) -> Any:
     """Read what ``save`` wrote. A plain ``.npz`` (from ``np.savez``) gives a dict of arrays.
 
@@ -168,28 +177,26 @@ def load(path: str | os.PathLike) -> Any:
     ``.npy`` array, or is not a valid file.
     """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:  # np.load would return a .npy's array, not an archive
-            npy = f.read(len(_NPY_MAGIC)) == _NPY_MAGIC
-        if not npy:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
-            raise ValueError(
-                f"load: {path!r} holds pickled objects (object arrays); refusing to load it, "
-                "since unpickling can run arbitrary code"
-            ) from None
-        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
-    if npy:
+    with open(path, "rb") as f:  # what kind of file, before NumPy reads any of it
+        magic = f.read(len(_NPY_MAGIC))
+    if magic == _NPY_MAGIC:
         raise ValueError(
             f"load: {path!r} is a single .npy array, not an .npz archive; "
             "read it with np.load, or write it with tg.save or np.savez"
         )
+    if magic[:1] == _PICKLE_MAGIC:
+        raise _refuse_pickle(path)
+    if magic[:2] != _ZIP_MAGIC:
+        raise ValueError(f"load: {path!r} is not an .npz file (it is not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
+            raise _refuse_pickle(path) from None
+        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
     if _HEADER not in arrays:
         return arrays
     try:

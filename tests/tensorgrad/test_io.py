@@ -217,3 +217,10 @@ def test_a_single_npy_file_is_refused_clearly(tmp_path):
     (tmp_path / "raw.pkl").write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(ValueError, match=r"raw\.pkl.*pickle"):
         tg.load(tmp_path / "raw.pkl")
+
+
+def test_a_file_that_is_no_archive_is_not_called_a_pickle(tmp_path):
+    (tmp_path / "notes.txt").write_bytes(b"hello, these are notes")
+    with pytest.raises(ValueError, match=r"notes\.txt.*not an \.npz file.*not a zip") as info:
+        tg.load(tmp_path / "notes.txt")
+    assert "pickle" not in str(info.value)
