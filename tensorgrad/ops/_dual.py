@@ -83,23 +83,25 @@ def softmax(x, axis):
     return stable_softmax(x, axis)[0]
 
 
-def _shifted_exp(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
+def _shifted_exp(x: np.ndarray, axis, normalizing: bool) -> tuple[np.ndarray, np.ndarray]:
     """``e = exp(x - m)`` and ``m``, the max along ``axis`` (kept as size 1).
 
     No term of e exceeds e^0 = 1, so sums of it never overflow. A row that is all
-    -inf (or holds +inf) keeps m out of it (m = 0) to avoid inf - inf.
+    -inf keeps m out of it (m = 0) to avoid -inf - -inf; so does a row holding +inf,
+    whose log-sum-exp is +inf -- unless the result is ``normalizing`` by it (softmax,
+    log_softmax), where inf - inf makes the row nan, as in PyTorch.
     """
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():
-        m = np.where(np.isfinite(m), m, 0)
+        m = np.where(np.isneginf(m) if normalizing else ~np.isfinite(m), 0, m)
     return np.exp(x - m), m
 
 
-def stable_logsumexp(x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+def stable_logsumexp(x: np.ndarray, axis, keepdims: bool, normalizing: bool = False):
     # log Σ e^x = m + log Σ e^(x - m) with m = max x.
     if x.size == 0:
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
-    e, m = _shifted_exp(x, axis)
+    e, m = _shifted_exp(x, axis, normalizing)
     out = np.log(e.sum(axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
@@ -109,7 +111,7 @@ def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
     if x.size == 0:
         lse = stable_logsumexp(x, axis, True)
         return np.exp(x - lse), lse
-    e, m = _shifted_exp(x, axis)
+    e, m = _shifted_exp(x, axis, normalizing=True)
     total = e.sum(axis=axis, keepdims=True)
     e /= total  # e is ours: normalize it in place
     return e, np.log(total) + m

@@ -985,9 +985,12 @@ def test_stable_at_plus_minus_1000(name, fn, tfn) -> None:
 )
 def test_rows_with_infinities_match_torch(name, fn, tfn) -> None:
     """A row of all -inf gives torch's values (-inf or nan) without spoiling the other rows,
-    and a -inf among finite logits is a probability of exactly 0."""
+    and a -inf among finite logits is a probability of exactly 0. A +inf: logsumexp is
+    +inf, softmax and log_softmax of its row are nan (inf - inf), as torch."""
     inf = np.inf
-    a = np.array([[-inf, -inf, -inf], [0.5, -inf, 2.0], [1000.0, -inf, 999.0]])
+    a = np.array(
+        [[-inf, -inf, -inf], [0.5, -inf, 2.0], [1000.0, -inf, 999.0], [inf, 1.0, -inf], [inf] * 3]
+    )
     with np.errstate(all="ignore"):
         y = fn(tg.tensor(a))
     ref = tfn(torch.tensor(a)).numpy()
