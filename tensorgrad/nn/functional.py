@@ -171,7 +171,9 @@ def _clamped_log(x):
 
 
 def _bce_rule(g, out, args, ctx, needs):
-    # PyTorch's gradient: (p - t) / max(p (1 - p), 1e-12); the target's: log(1-p) - log(p).
+    # PyTorch's gradient: (p - t) / max(p (1 - p), 1e-12). The target's: log(1-p) - log(p)
+    # with each log clamped at -100, the slope of the loss as computed (PyTorch leaves
+    # them unclamped, so it is ±inf at p = 0 or 1 where this is ±100).
     # Written with dual ops, so that second derivatives see p in both places.
     p, t = args
     gp = gt = None
