@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .tensor import mark_changed
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
 
@@ -119,6 +121,7 @@ class Optimizer:
         state = self.state
         for p, g, group in todo:
             self._update(p.data, g, state.setdefault(id(p), {}), group)
+            mark_changed(p)  # a graph made before the step reads the old weights
 
     def _bad_grad(self, param, grad) -> None:
         """Raise the error for ``param``'s bad gradient, naming its index (as in state dicts)."""

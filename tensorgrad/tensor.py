@@ -24,7 +24,7 @@ import numpy as np
 
 from micrograd import autodiff
 
-__all__ = ["Tensor", "tensor", "record", "is_tensor"]
+__all__ = ["Tensor", "tensor", "record", "is_tensor", "mark_changed"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
 
@@ -70,7 +70,7 @@ class Tensor:
         "_retains_grad",
         "_origin",
         "_version",
-        "_saved_versions",
+        "_made_at",
         "label",
         "__weakref__",
     )
@@ -207,7 +207,7 @@ class Tensor:
                 "result with tg.where, tg.concatenate or tg.stack instead"
             )
         self.data[_index_key(index)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1  # a graph that saved this tensor will refuse to use it
+        mark_changed(self)
 
     # -- backward ---------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class Tensor:
                 "the graph again."
             )
         prev = self._prev
-        if self._saved_versions is not None:
+        if self._made_at != clock.now:  # something changed in place since: was it ours?
             _check_versions(self)
         if graph:
             grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
@@ -353,7 +353,7 @@ def _init_leaf(t: Tensor, data: np.ndarray) -> None:
     t._retains_grad = False
     t._origin = None
     t._version = 0
-    t._saved_versions = None
+    t._made_at = 0
     t.label = ""
 
 
@@ -370,13 +370,10 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
         data = np.asarray(data)
     if not _grad_mode.enabled:
         return _leaf(data)
-    tracked = constants = False
     for p in parents:
         if p.requires_grad:
-            tracked = True
-        else:
-            constants = True
-    if not tracked:
+            break
+    else:  # no parent needs a gradient: a constant
         return _leaf(data)
     out = _new(Tensor)  # every slot set once: this runs for every op
     out.data = data
@@ -389,9 +386,7 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
     out._retains_grad = False
     out._origin = None
     out._version = 0
-    # Constants the rule may read: remember their versions, so that an item assignment
-    # into one before backward raises instead of silently giving a wrong gradient.
-    out._saved_versions = tuple(q._version for q in parents) if constants else None
+    out._made_at = clock.now  # a parent changed in place after this makes backward raise
     out.label = ""
     if anomaly_mode.enabled:
         out._origin = _user_location()
@@ -448,15 +443,34 @@ def _user_location() -> str:
     return "<unknown>"
 
 
+class _Clock:
+    """Counts in-place changes to tensors; a tensor's ``_version`` is the count at its last."""
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0
+
+
+clock = _Clock()
+
+
+def mark_changed(t: Tensor) -> None:
+    """Note that ``t.data`` was changed in place: a graph made before that reads ``t``
+    refuses to run its backward rather than silently using the new values."""
+    clock.now += 1
+    t._version = clock.now
+
+
 def _check_versions(node: Tensor) -> None:
-    now = tuple(p._version for p in node._prev)
-    if now != node._saved_versions:
-        i = next(i for i, (a, b) in enumerate(zip(now, node._saved_versions)) if a != b)
-        raise RuntimeError(
-            f"backward: input {i} of '{node._op}' (shape {node._prev[i].shape}) was changed "
-            "by item assignment after the op used it, so its gradient would be wrong; "
-            "assign into a copy instead, or recompute the forward"
-        )
+    for i, p in enumerate(node._prev):
+        if p._version > node._made_at:
+            raise RuntimeError(
+                f"backward: input {i} of '{node._op}' (shape {p.shape}) was changed in place "
+                "(item assignment, an in-place operator, an optimizer step, load_state_dict "
+                "or nn.init) after the op used it, so its gradient would be wrong; recompute "
+                "the forward after changing it, or change a copy"
+            )
 
 
 def _nonfinite(a: np.ndarray) -> bool:

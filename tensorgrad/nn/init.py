@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import random as _random
+from ..tensor import Tensor, mark_changed
 
 __all__ = [
     "manual_seed",
@@ -71,6 +72,8 @@ def _array(tensor) -> np.ndarray:
 
 def _fill(tensor, values):
     _array(tensor)[...] = values
+    if isinstance(tensor, Tensor):
+        mark_changed(tensor)  # a graph made before reads the old values: it will refuse
     return tensor
 
 

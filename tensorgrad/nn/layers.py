@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, mark_changed
 from . import functional as F
 from . import init
 from .init import _as_rng
@@ -260,8 +260,10 @@ class MLP(Module):
         for layer, mlayer in zip(self.layers, mlp.layers):
             w = np.array([[v.data for v in n.w] for n in mlayer.neurons], dtype=np.float64)
             layer.weight.data[...] = w.reshape(layer.weight.shape)
+            mark_changed(layer.weight)
             if layer.bias is not None:
                 layer.bias.data[...] = [n.b.data for n in mlayer.neurons]
+                mark_changed(layer.bias)
 
     def to_micrograd(self) -> Any:
         """A new ``micrograd.nn.MLP`` with this MLP's weights (Python's ``random`` untouched)."""

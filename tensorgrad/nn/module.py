@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, mark_changed
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -195,6 +195,7 @@ class Module:
             )
         for name, arr in arrays.items():
             np.copyto(own[name].data, arr, casting="unsafe")
+            mark_changed(own[name])  # a graph made before reads the old values: it will refuse
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------

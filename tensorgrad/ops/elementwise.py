@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _grad_mode, as_tensor, record, scalar_constant
+from ..tensor import Tensor, _grad_mode, as_tensor, mark_changed, record, scalar_constant
 from . import _dual as d
 
 
@@ -255,7 +255,7 @@ def inplace(op: str):
             ) from None
         except TypeError as e:  # NumPy refuses to cast, e.g. a float result into ints
             raise TypeError(f"in-place {op}= into a tensor of dtype {self.dtype}: {e}") from None
-        self._version += 1  # a graph that saved this tensor will refuse to use it
+        mark_changed(self)  # a graph that saved this tensor will refuse to use it
         return self
 
     return method

@@ -664,6 +664,41 @@ def test_index_arrays_and_masks_refilled_before_backward_do_not_change_the_gradi
     np.testing.assert_array_equal(m.grad.data, [[0.0, 2.0], [0.0, 0.0]])  # m[0, 1] twice
 
 
+def _linear_graph():
+    layer = tg.nn.Linear(2, 1, rng=0)
+    x = tg.tensor(np.ones((1, 2)), requires_grad=True)
+    return layer, x, (layer(x) * layer.weight.sum()).sum()  # the rules read the weight
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda layer: tg.nn.init.constant_(layer.weight, 100.0),
+        lambda layer: layer.load_state_dict({"weight": np.full((1, 2), 100.0), "bias": [0.0]}),
+        lambda layer: tg.optim.SGD(layer.parameters(), lr=0.1).step(),
+    ],
+    ids=["nn.init", "load_state_dict", "optimizer step"],
+)
+def test_changing_a_parameter_a_graph_read_makes_its_backward_raise(change) -> None:
+    layer, x, y = _linear_graph()
+    y.backward(retain_graph=True)  # gives every parameter a gradient (for the step)
+    x.grad = None
+    change(layer)
+    with pytest.raises(RuntimeError, match=r"input \d of '.*' \(shape .*\) was changed in place"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_changes_elsewhere_leave_a_graph_usable() -> None:
+    layer, x, y = _linear_graph()
+    other = tg.tensor([1.0, 2.0])
+    other += 1.0  # an in-place change to a tensor this graph never read
+    tg.nn.init.zeros_(tg.nn.Linear(2, 1).weight)
+    y.backward()
+    w = layer.weight.data
+    np.testing.assert_allclose(x.grad.data, w * w.sum(), rtol=1e-12)  # d((w·x + b) Σw)/dx
+
+
 # ----------------------------------------------------------------------------- in-place operators
 
 
