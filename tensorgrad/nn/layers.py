@@ -9,6 +9,7 @@ float64); pass ``dtype=np.float32`` for single precision. Random initialisation 
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -119,8 +120,14 @@ class Sequential(Module):
     def _add(self, name: str, module: Module) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: {name!r} is a {type(module).__name__}, not a Module")
-        if name in self._names or name in vars(self):
+        # A name becomes an attribute: it may not hide a method (forward, parameters, ...)
+        # nor contain the "." that separates names in a state dict, as in PyTorch.
+        if name in self._names or name in vars(self) or hasattr(type(self), name):
             raise ValueError(f"Sequential: duplicate or reserved name {name!r}")
+        if not name or "." in name:
+            raise ValueError(
+                f"Sequential: a module name must be non-empty without '.', got {name!r}"
+            )
         self._names.append(name)
         setattr(self, name, module)
 
@@ -141,8 +148,8 @@ class Sequential(Module):
         return (getattr(self, n) for n in self._names)
 
     def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):
-            return Sequential(*list(self)[index])
+        if isinstance(index, slice):  # the modules keep their names, as in PyTorch
+            return Sequential({n: getattr(self, n) for n in self._names[index]})
         return getattr(self, self._names[index])
 
 
@@ -184,7 +191,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0 <= p <= 1:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
         self.rng = None if rng is None else _as_rng(rng)
@@ -257,6 +264,14 @@ class MLP(Module):
     def copy_from_micrograd(self, mlp: Any) -> None:
         """Overwrite this MLP's weights with a micrograd MLP's (same sizes and activation)."""
         self._check_like(mlp)
+        for i, (layer, mlayer) in enumerate(zip(self.layers, mlp.layers)):
+            biases = [n.b.data for n in mlayer.neurons]
+            if layer.bias is None and any(biases):  # checked for all layers before any copy
+                raise ValueError(
+                    f"copy_from_micrograd: layer {i} has no bias here, but its micrograd "
+                    f"neurons' biases are not 0 (e.g. {next(b for b in biases if b)!r}); build "
+                    "this MLP with bias=True, or keep the micrograd biases at 0"
+                )
         for layer, mlayer in zip(self.layers, mlp.layers):
             w = np.array([[v.data for v in n.w] for n in mlayer.neurons], dtype=np.float64)
             layer.weight.data[...] = w.reshape(layer.weight.shape)

@@ -129,3 +129,14 @@ def test_classic_neurons_with_only_nonlin_are_understood():
     assert model.activation == "relu"
     out = model(tg.tensor([[1.0, 1.0]])).item()
     assert out == max(1 - 2 + 0.5, 0) + max(0.5 + 0.5, 0) - 1.0
+
+
+def test_biases_trained_in_micrograd_do_not_vanish_into_a_model_without_bias():
+    model = tg.nn.MLP(2, [3, 1], bias=False, rng=0)
+    micro = model.to_micrograd()  # micrograd neurons always have a bias, here 0
+    model.copy_from_micrograd(micro)  # zero biases: nothing lost
+    micro.layers[1].neurons[0].b.data = 0.5
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"layer 1 has no bias.*0\.5.*bias=True"):
+        model.copy_from_micrograd(micro)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))

@@ -323,6 +323,20 @@ def test_sequential_container_protocol_and_names():
         nn.Sequential(nn.ReLU(), lambda x: x)
 
 
+def test_sequential_slices_keep_their_names_as_torch():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 1, rng=1))
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    assert list(model[1:].state_dict()) == list(ref[1:].state_dict()) == ["2.weight", "2.bias"]
+    named = nn.Sequential({"fc": nn.Linear(2, 2, rng=0), "act": nn.ReLU()})
+    assert list(named[:1].state_dict()) == ["fc.weight", "fc.bias"]
+
+
+@pytest.mark.parametrize("name", ["forward", "parameters", "state_dict", "a.b", ""])
+def test_sequential_refuses_names_that_hide_methods_or_hold_a_dot(name):
+    with pytest.raises(ValueError, match=f"Sequential: .*{name!r}"):
+        nn.Sequential({"fc": nn.Linear(2, 2, rng=0), name: nn.ReLU()})
+
+
 def test_sequential_state_dict_loads_into_torch():
     model = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
     ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
@@ -361,9 +375,10 @@ def test_dropout_seeding_and_float32():
     d = nn.Dropout(0.5)(tg.ones(50)).data
     np.testing.assert_array_equal(c, d)
     assert nn.Dropout(0.5, rng=0)(tg.ones(4, dtype=np.float32)).dtype == np.float32
-    for p in (-0.1, 1.5, "half"):
+    for p in (-0.1, 1.5, "half", True):
         with pytest.raises(ValueError, match="probability"):
             nn.Dropout(p)
+    assert nn.Dropout(np.float32(0.25)).p == 0.25  # any real number, NumPy's too
 
 
 # ----------------------------------------------------------------------------- MLP and printing
