@@ -341,7 +341,7 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
                 except RuntimeError as err:
                     raise RuntimeError(
                         f"backward_steps: node #{n} (op {node._op!r}) cannot run its rule: "
-                        f"{err}. Compute the steps before backward(), or call "
+                        f"{str(err).rstrip('.')}. Compute the steps before backward(), or call "
                         "backward(retain_graph=True)."
                     ) from err
             contributions = []
