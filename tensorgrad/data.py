@@ -8,11 +8,14 @@ come grouped by class.
 
 ``rng`` may be ``None`` (use tensorgrad's default generator, see
 ``tensorgrad.nn.init.manual_seed``), an ``int`` seed, or a ``numpy.random.Generator``.
-The same seed always gives the same data.
+The same seed always gives the same data. Bad arguments raise ``TypeError`` (wrong type)
+or ``ValueError`` (out of range) naming the function, the argument and the value, before
+any random number is drawn.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -24,19 +27,26 @@ __all__ = ["make_moons", "make_circles", "make_spirals", "make_blobs", "batches"
 RngLike = np.random.Generator | int | None
 
 
-def _count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _check(fn: str, name: str, value, kind: type, low=None, high=None):
+    """``value`` as ``kind`` (``int``, or a finite ``float``) in ``[low, high)``.
+
+    A wrong type raises TypeError, a wrong value ValueError; both name ``fn``, ``name`` and it.
+    """
+    bounds = " and ".join(f"{op} {b}" for op, b in ((">=", low), ("<", high)) if b is not None)
+    want = f"{'an integer' if kind is int else 'a finite number'} {bounds}".rstrip()
+    kinds = int | np.integer if kind is int else int | float | np.integer | np.floating
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise TypeError(f"{fn}: {name} must be {want}, got {value!r} ({type(value).__name__})")
+    number = kind(value)
+    if not (
+        math.isfinite(number) and (low is None or number >= low) and (high is None or number < high)
+    ):
+        raise ValueError(f"{fn}: {name} must be {want}, got {value!r}")
+    return number
 
 
-def _noise(noise) -> float:
-    if noise is None:
-        return 0.0
-    noise = float(noise)
-    if not noise >= 0:  # also catches nan
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
-    return noise
+def _noise(fn: str, noise) -> float:
+    return 0.0 if noise is None else _check(fn, "noise", noise, float, 0)
 
 
 def _finish(X, y, noise: float, shuffle: bool, gen: np.random.Generator):
@@ -48,12 +58,15 @@ def _finish(X, y, noise: float, shuffle: bool, gen: np.random.Generator):
     return np.ascontiguousarray(X, dtype=np.float64), y.astype(np.int64)
 
 
-def _split(n_samples) -> tuple[int, int]:
+def _split(fn: str, n_samples) -> tuple[int, int]:
     if isinstance(n_samples, tuple | list):
         if len(n_samples) != 2:
-            raise ValueError(f"n_samples must be an int or a pair (n0, n1), got {n_samples!r}")
-        return _count("n_samples[0]", n_samples[0], 0), _count("n_samples[1]", n_samples[1], 0)
-    n = _count("n_samples", n_samples)
+            raise ValueError(
+                f"{fn}: n_samples must be an int or a pair (n0, n1), got {n_samples!r}"
+            )
+        n0, n1 = n_samples
+        return _check(fn, "n_samples[0]", n0, int, 0), _check(fn, "n_samples[1]", n1, int, 0)
+    n = _check(fn, "n_samples", n_samples, int, 1)
     return n // 2, n - n // 2
 
 
@@ -69,8 +82,8 @@ def make_moons(
     (1, 0.5)); ``n_samples`` is a total (split as evenly as possible) or a pair
     ``(n0, n1)``. Gaussian noise of std ``noise`` is added to every coordinate.
     """
-    n0, n1 = _split(n_samples)
-    noise = _noise(noise)
+    n0, n1 = _split("make_moons", n_samples)
+    noise = _noise("make_moons", noise)
     gen = _as_rng(rng)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.concatenate(
@@ -88,10 +101,9 @@ def make_circles(
     shuffle: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A circle of radius 1 (label 0) around one of radius ``factor`` (label 1)."""
-    if not 0 <= factor < 1:
-        raise ValueError(f"factor must be in [0, 1), got {factor!r}")
-    n0, n1 = _split(n_samples)
-    noise = _noise(noise)
+    factor = _check("make_circles", "factor", factor, float, 0, 1)
+    n0, n1 = _split("make_circles", n_samples)
+    noise = _noise("make_circles", noise)
     gen = _as_rng(rng)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
@@ -115,9 +127,9 @@ def make_spirals(
     ``4(k + 1)`` radians; ``noise`` is the std of Gaussian noise added to the angle.
     Returns ``n_per_class * n_classes`` points.
     """
-    n = _count("n_per_class", n_per_class)
-    k = _count("n_classes", n_classes)
-    noise = _noise(noise)
+    n = _check("make_spirals", "n_per_class", n_per_class, int, 1)
+    k = _check("make_spirals", "n_classes", n_classes, int, 1)
+    noise = _noise("make_spirals", noise)
     gen = _as_rng(rng)
     r = np.tile(np.linspace(0.0, 1.0, n), k)
     y = np.repeat(np.arange(k), n)
@@ -142,21 +154,35 @@ def make_blobs(
     ``centers`` is a count (centres drawn uniformly in ``center_box``) or an array of
     shape ``(k, n_features)``. ``n_samples`` is split as evenly as possible.
     """
-    n = _count("n_samples", n_samples)
-    gen = _as_rng(rng)
-    if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
-        k = _count("centers", centers)
-        d = _count("n_features", n_features)
+    fn = "make_blobs"
+    n = _check(fn, "n_samples", n_samples, int, 1)
+    std = _check(fn, "cluster_std", cluster_std, float, 0)
+    try:
         lo, hi = center_box
-        centres = gen.uniform(lo, hi, size=(k, d))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{fn}: center_box must be a pair (low, high), got {center_box!r}"
+        ) from None
+    lo = _check(fn, "center_box[0]", lo, float)
+    hi = _check(fn, "center_box[1]", hi, float, lo)
+    centres = None  # drawn below, once every argument is checked
+    if isinstance(centers, int | np.integer) and not isinstance(centers, bool):
+        k = _check(fn, "centers", centers, int, 1)
+        d = _check(fn, "n_features", n_features, int, 1)
     else:
-        centres = np.asarray(centers, dtype=np.float64)
-        if centres.ndim != 2 or len(centres) == 0:
-            raise ValueError(f"centers must be a count or a (k, n_features) array, got {centers!r}")
+        try:
+            centres = np.asarray(centers, dtype=np.float64)
+        except (TypeError, ValueError):
+            centres = np.zeros(0)
+        if centres.ndim != 2 or centres.size == 0 or not np.isfinite(centres).all():
+            raise ValueError(
+                f"{fn}: centers must be a count or a (k, n_features) array of finite numbers, "
+                f"got {centers!r}"
+            )
         k = len(centres)
-    std = float(cluster_std)
-    if not std >= 0:
-        raise ValueError(f"cluster_std must be >= 0, got {cluster_std!r}")
+    gen = _as_rng(rng)
+    if centres is None:
+        centres = gen.uniform(lo, hi, size=(k, d))
     counts = np.full(k, n // k)
     counts[: n % k] += 1
     y = np.repeat(np.arange(k), counts)
@@ -177,15 +203,23 @@ def batches(
     ``shuffle=True`` the order is a fresh permutation drawn from ``rng``; otherwise
     the batches are consecutive slices. ``y`` may be ``None`` (then ``y_batch`` is
     ``None``). Batches are NumPy arrays; wrap them with ``tg.tensor`` as needed.
+    Arguments are checked at the call; batches are drawn as they are asked for.
     """
-    size = _count("batch_size", batch_size)
+    size = _check("batches", "batch_size", batch_size, int, 1)
     X = np.asarray(X)
-    n = len(X)
+    if X.ndim == 0:
+        raise ValueError(f"batches: X must be an array of rows, got a 0-d value {X!r}")
     if y is not None:
         y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"batches: X has {n} rows but y has {len(y)}")
-    order = _as_rng(rng).permutation(n) if shuffle else None
+        if y.shape[:1] != X.shape[:1]:
+            raise ValueError(f"batches: X has {len(X)} rows but y has shape {y.shape}")
+    return _batches(X, y, size, _as_rng(rng) if shuffle else None)
+
+
+def _batches(X: np.ndarray, y, size: int, gen: np.random.Generator | None):
+    """The generator behind ``batches`` (which checks the arguments at the call)."""
+    n = len(X)
+    order = None if gen is None else gen.permutation(n)
     for start in range(0, n, size):
         if order is None:
             idx = slice(start, start + size)

@@ -8,16 +8,21 @@ keep their type (an optimizer's state is keyed by int). Loading uses
 ``np.load(path, allow_pickle=False)``, so a file holding pickled objects is refused.
 
 Supported values: ``dict`` / ``OrderedDict`` (keys: str, int, float, bool, None or
-tuples of those), ``list``, ``tuple``, NumPy arrays (not object arrays), NumPy scalars,
-Python ``int`` / ``float`` / ``bool`` / ``str`` / ``None``, and Tensors (restored as
-Tensors with their dtype and ``requires_grad``; a Parameter comes back as a Parameter).
+tuples of those; a NumPy number key is stored as the Python number it equals), ``list``,
+``tuple``, NumPy arrays (not object arrays), NumPy scalars, Python ``int`` / ``float`` /
+``bool`` / ``str`` / ``None``, and Tensors (restored as Tensors with their dtype and
+``requires_grad``; a Parameter comes back as a Parameter), nested at most 100 containers
+deep (``json``, which writes and reads the header, recurses).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from collections import OrderedDict
 from typing import Any
@@ -32,6 +37,7 @@ _VERSION = 1
 _NPY_MAGIC = b"\x93NUMPY"  # how every .npy file starts
 _ZIP_MAGIC = b"PK"  # ... every .npz (a zip archive)
 _PICKLE_MAGIC = b"\x80"  # ... a pickle (protocol 2 and later)
+_MAX_DEPTH = 100  # nested containers; each is up to 3 JSON levels, and json recurses
 
 
 def _tensor_types():
@@ -71,15 +77,18 @@ class _Writer:
         self.arrays[key] = arr
         return key
 
-    def encode(self, obj: Any, key: bool = False) -> list:
+    def encode(self, obj: Any, key: bool = False, depth: int = 0) -> list:
         """The JSON tree of ``obj``; with ``key=True`` only scalars and tuples are allowed."""
         root: list = []
-        # Each stack entry: (object, the list its encoding is appended to, path for messages);
-        # a _CLOSE entry marks the end of a container's children (for cycle detection).
-        stack: list[tuple[Any, Any, str]] = [(obj, root, "obj")]
+        # Each stack entry: (object, the list its encoding is appended to, path for messages,
+        # nesting depth); a _CLOSE entry marks the end of a container's children (for cycle
+        # detection).
+        stack: list[tuple[Any, Any, str, int]] = [(obj, root, "obj", depth)]
         open_ids: set[int] = set()
         while stack:
-            item, out, where = stack.pop()
+            item, out, where, depth = stack.pop()
+            if key and isinstance(item, np.number | np.bool_):
+                item = item.item()  # np.int64(1) as a key is stored as 1, an equal key
             if item is _CLOSE:
                 open_ids.discard(out)
             elif isinstance(item, _SCALAR_TYPES):
@@ -87,20 +96,25 @@ class _Writer:
             elif isinstance(item, tuple) or (not key and isinstance(item, list | dict)):
                 if id(item) in open_ids:
                     raise ValueError(f"save: {where} contains itself")
+                if depth >= _MAX_DEPTH:
+                    raise ValueError(
+                        f"save: obj is nested more than {_MAX_DEPTH} dicts, lists or tuples "
+                        "deep, the limit for the file's JSON header"
+                    )
                 open_ids.add(id(item))
-                stack.append((_CLOSE, id(item), where))
+                stack.append((_CLOSE, id(item), where, depth))
                 if isinstance(item, dict):
                     node: list = ["odict" if isinstance(item, OrderedDict) else "dict", []]
                     for k, v in reversed(item.items()):
-                        pair: list = [self.encode(k, key=True)]
+                        pair: list = [self.encode(k, key=True, depth=depth + 1)]
                         node[1].append(pair)
-                        stack.append((v, pair, f"{where}[{k!r}]"))
+                        stack.append((v, pair, f"{where}[{k!r}]", depth + 1))
                     node[1].reverse()
                 else:
                     node = ["list" if isinstance(item, list) else "tuple", []]
                     for i in reversed(range(len(item))):
                         node[1].append(slot := [])
-                        stack.append((item[i], slot, f"{where}[{i}]"))
+                        stack.append((item[i], slot, f"{where}[{i}]", depth + 1))
                     node[1].reverse()
                 out.append(node)
             elif key:
@@ -144,21 +158,48 @@ def save(obj: Any, path: str | os.PathLike, compress: bool = False) -> None:
     """Write ``obj`` (e.g. ``model.state_dict()``) to ``path`` as one ``.npz`` file.
 
     The file is written under ``path`` exactly (no ``.npz`` suffix is appended) and
-    atomically: a failure leaves any previous file intact.
+    atomically: a failure leaves any previous file intact. It gets the mode ``open()``
+    would give: an existing file keeps its mode, a new one gets ``0o666 & ~umask``.
+    An ``OSError`` names ``path``, not the temporary file.
     """
     writer = _Writer()
     tree = writer.encode(obj)
     header = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": tree})
     entries = {_HEADER: np.array(header), **writer.arrays}
     path = os.fspath(path)
+    try:
+        _write(path, entries, compress)
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        raise type(exc)(exc.errno, f"save: {exc.strerror}", path) from None
+
+
+def _write(path: str, entries: dict[str, np.ndarray], compress: bool) -> None:
+    """Write a temporary file beside ``path``, then rename it over ``path``."""
+    try:
+        old = os.stat(path)
+    except FileNotFoundError:
+        old = None
+    if old is not None and stat.S_ISDIR(old.st_mode):  # say so before writing anything
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".tmp-{secrets.token_hex(8)}.npz")
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(tmp, flags, 0o666)  # not mkstemp: its 0o600 would ignore the umask
+            break
+    else:
+        raise FileExistsError(errno.EEXIST, "no free temporary file name", folder)
     try:
         with os.fdopen(fd, "wb") as f:
             (np.savez_compressed if compress else np.savez)(f, **entries)
+        if old is not None:
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))  # an existing file keeps its mode
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
 
@@ -206,7 +247,14 @@ def load(path: str | os.PathLike) -> Any:
         if header.get("version", 0) > _VERSION:
             raise ValueError(f"written by a newer version ({header['version']})")
         return _decode(header["tree"], arrays)
-    except (KeyError, TypeError, IndexError, ValueError, json.JSONDecodeError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        IndexError,
+        ValueError,
+        json.JSONDecodeError,
+        RecursionError,
+    ) as exc:
         raise ValueError(f"load: {path!r} has a damaged minigrad header: {exc}") from exc
 
 

@@ -94,13 +94,55 @@ def test_blobs_cluster_around_given_centres():
         lambda: data.make_spirals(n_classes=0),
         lambda: data.make_blobs(centers=0),
         lambda: data.make_blobs(cluster_std=-1),
-        lambda: list(data.batches(np.zeros((3, 2)), np.zeros(3), batch_size=0)),
-        lambda: list(data.batches(np.zeros((3, 2)), np.zeros(4), batch_size=2)),
+        lambda: data.batches(np.zeros((3, 2)), np.zeros(3), batch_size=0),  # at the call,
+        lambda: data.batches(np.zeros((3, 2)), np.zeros(4), batch_size=2),  # not on next()
     ],
 )
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: data.make_circles(factor="a"), TypeError, "make_circles: factor .* 'a'"),
+        (lambda: data.make_circles(factor=np.nan), ValueError, "make_circles: factor .* nan"),
+        (lambda: data.make_blobs(center_box=(5, -5)), ValueError, r"make_blobs: center_box.* -5"),
+        (lambda: data.make_blobs(center_box=5), ValueError, "make_blobs: center_box .* 5"),
+        (lambda: data.make_blobs(cluster_std="a"), TypeError, "make_blobs: cluster_std .* 'a'"),
+        (lambda: data.make_blobs(centers=[[1, "a"]]), ValueError, "make_blobs: centers .*'a'"),
+        (lambda: data.make_blobs(n_features=0), ValueError, "make_blobs: n_features .* 0"),
+        (lambda: data.make_moons(n_samples=-3), ValueError, "make_moons: n_samples .* -3"),
+        (lambda: data.make_moons(n_samples=2.5), TypeError, "make_moons: n_samples .* 2.5"),
+        (lambda: data.make_moons(noise="x"), TypeError, "make_moons: noise .* 'x'"),
+        (lambda: data.make_circles(noise=-1), ValueError, "make_circles: noise .* -1"),
+        (lambda: data.make_spirals(noise=np.inf), ValueError, "make_spirals: noise .* inf"),
+        (lambda: data.make_spirals(n_per_class=None), TypeError, "make_spirals: n_per_class"),
+        (lambda: data.batches(np.zeros(3), batch_size=1.0), TypeError, "batches: batch_size"),
+        (lambda: data.batches(5), ValueError, "batches: X .* 0-d"),
+        (lambda: data.batches(np.zeros((3, 2)), np.zeros(4)), ValueError, r"batches: .*3.*\(4,\)"),
+    ],
+)
+def test_bad_arguments_name_the_function_argument_and_value(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_bad_arguments_draw_no_random_numbers():
+    gen = np.random.default_rng(0)
+    state = gen.bit_generator.state
+    with pytest.raises(ValueError, match="cluster_std"):
+        data.make_blobs(centers=3, cluster_std=-1, rng=gen)
+    assert gen.bit_generator.state == state
+
+
+def test_batches_stay_lazy():
+    gen = np.random.default_rng(0)
+    state = gen.bit_generator.state
+    it = data.batches(np.zeros((5, 2)), np.arange(5), batch_size=2, rng=gen)
+    assert gen.bit_generator.state == state  # nothing is drawn before the first batch
+    assert [len(yb) for _, yb in it] == [2, 2, 1]
 
 
 def test_bad_rng_type():

@@ -1,7 +1,10 @@
 """tg.save / tg.load: one .npz, no pickle, exact round trips."""
 
+import errno
 import math
+import os
 import pickle
+import re
 import zipfile
 from collections import OrderedDict
 
@@ -224,3 +227,82 @@ def test_a_file_that_is_no_archive_is_not_called_a_pickle(tmp_path):
     with pytest.raises(ValueError, match=r"notes\.txt.*not an \.npz file.*not a zip") as info:
         tg.load(tmp_path / "notes.txt")
     assert "pickle" not in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_save_gives_the_file_the_mode_open_would(tmp_path):
+    old_umask = os.umask(0o027)
+    try:
+        tg.save({"w": np.ones(2)}, tmp_path / "new.npz")
+        assert os.stat(tmp_path / "new.npz").st_mode & 0o777 == 0o640  # 0o666 & ~umask
+        (tmp_path / "old.npz").write_bytes(b"")
+        os.chmod(tmp_path / "old.npz", 0o644)
+        os.umask(0o077)
+        tg.save({"w": np.ones(2)}, tmp_path / "old.npz")
+        assert os.stat(tmp_path / "old.npz").st_mode & 0o777 == 0o644  # an existing file keeps it
+    finally:
+        os.umask(old_umask)
+
+
+def test_save_errors_name_the_path_given_and_leave_nothing_behind(tmp_path, monkeypatch):
+    missing = tmp_path / "nodir" / "x.npz"
+    with pytest.raises(FileNotFoundError, match=re.escape(str(missing))) as info:
+        tg.save({"w": 1}, missing)
+    assert ".tmp" not in str(info.value)
+    folder = tmp_path / "d"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match=re.escape(str(folder))) as info:
+        tg.save({"w": 1}, folder)
+    assert ".tmp" not in str(info.value)
+    path = tmp_path / "keep.npz"
+    tg.save({"w": np.ones(2)}, path)
+
+    def refuse(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied", src, dst)
+
+    with monkeypatch.context() as m:  # a failure after the temporary file is written
+        m.setattr(os, "replace", refuse)
+        with pytest.raises(PermissionError, match=re.escape(str(path))) as info:
+            tg.save({"w": np.zeros(2)}, path)
+    assert ".tmp" not in str(info.value)
+    np.testing.assert_array_equal(tg.load(path)["w"], np.ones(2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "keep.npz"]
+    assert not any(folder.iterdir())
+
+
+def test_numpy_number_keys_load_as_equal_python_numbers(tmp_path):
+    obj = {np.int64(1): "a", np.float32(0.5): "b", (np.int8(2), "x"): "c", np.uint8(3): "d"}
+    tg.save(obj, tmp_path / "k.npz")
+    out = tg.load(tmp_path / "k.npz")
+    assert out == obj
+    assert [type(k) for k in out] == [int, float, tuple, int]
+    assert type(list(out)[2][0]) is int
+
+
+def test_nesting_is_limited_clearly_and_a_failed_save_changes_nothing(tmp_path):
+    path = tmp_path / "deep.npz"
+    deep: dict = {}
+    for _ in range(99):
+        deep = {"k": deep}  # 100 dicts: the limit
+    tg.save(deep, path)
+    assert tg.load(path) == deep
+    for too_deep in ({"k": deep}, _nested_lists(5000)):
+        with pytest.raises(ValueError, match="save: .*nested more than 100 "):
+            tg.save(too_deep, path)
+    assert tg.load(path) == deep
+    assert [p.name for p in tmp_path.iterdir()] == ["deep.npz"]
+
+
+def _nested_lists(depth):
+    out: list = []
+    for _ in range(depth - 1):
+        out = [out]
+    return out
+
+
+def test_a_header_nested_too_deep_for_json_is_called_damaged(tmp_path):
+    path = tmp_path / "deep.npz"
+    header = '{"format": "minigrad.npz", "version": 1, "tree": ' + "[" * 5000 + "]" * 5000 + "}"
+    np.savez(path, __minigrad__=np.array(header))
+    with pytest.raises(ValueError, match=r"deep\.npz.*damaged"):
+        tg.load(path)
