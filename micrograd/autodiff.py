@@ -87,8 +87,8 @@ class set_grad_enabled(_ModeSwitch):
         self.prev = _mode.enabled
         _mode.enabled = self.mode
 
-    def __enter__(self) -> None:  # switched already, by __init__
-        pass
+    def __enter__(self) -> None:  # switched already by __init__; again if reused
+        _mode.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
         _mode.enabled = self.prev

@@ -36,7 +36,12 @@ def gradcheck(
     """
     if isinstance(inputs, Tensor):
         inputs = [inputs]
-    xs = [Tensor(x.data, requires_grad=x.requires_grad, dtype=np.float64) for x in inputs]
+    # C-ordered float64 copies: the nudges below go through a flat view of each, which a
+    # transposed (Fortran-ordered) array would not give (reshape would copy).
+    xs = [
+        Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
+        for x in inputs
+    ]
     out = fn(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
@@ -83,9 +88,9 @@ class detect_anomaly(ContextDecorator):
     """
 
     def __enter__(self) -> detect_anomaly:
-        self._saved = anomaly_mode.enabled
+        anomaly_mode.saved.append(anomaly_mode.enabled)  # a stack: one instance may nest
         anomaly_mode.enabled = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        anomaly_mode.enabled = self._saved
+        anomaly_mode.enabled = anomaly_mode.saved.pop()

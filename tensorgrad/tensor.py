@@ -45,6 +45,7 @@ _ONE_NEEDS = (True,)
 class _Anomaly(threading.local):
     def __init__(self) -> None:  # per thread; an instance attribute reads fastest
         self.enabled = False
+        self.saved: list[bool] = []  # detect_anomaly's stack of modes to restore
 
 
 anomaly_mode = _Anomaly()

@@ -195,6 +195,13 @@ def test_set_grad_enabled_as_a_plain_call_and_as_a_decorator_like_pytorch():
         micrograd.set_grad_enabled(True)
     assert micrograd.is_grad_enabled()
 
+    off = micrograd.set_grad_enabled(False)  # a stored context manager, used twice
+    micrograd.set_grad_enabled(True)
+    for _ in range(2):
+        with off:
+            assert (x + 1)._prev == ()
+        assert micrograd.is_grad_enabled()
+
     @micrograd.set_grad_enabled(False)
     def f():
         return micrograd.is_grad_enabled()

@@ -93,6 +93,14 @@ def test_gradcheck_error_names_the_index_and_both_values() -> None:
     assert isinstance(info.value, AssertionError)  # pytest shows it as a failed check
 
 
+def test_gradcheck_checks_a_transposed_input() -> None:
+    # A Fortran-ordered input: every element must still be nudged (a reshape would copy).
+    x = tg.tensor(np.arange(1.0, 7.0).reshape(2, 3).T, requires_grad=True)
+    assert tg.gradcheck(lambda t: t * t, [x])
+    with pytest.raises(tg.GradcheckError, match=r"input 0 \(shape \(3, 2\)\), index \(2, 1\)"):
+        tg.gradcheck(square_zero_at((2, 1)), [x])
+
+
 def test_gradcheck_error_sign_flip() -> None:
     def flipped(x):
         return record(
@@ -155,6 +163,23 @@ def test_detect_anomaly_restored_after_an_exception_and_nested() -> None:
             with pytest.raises(FloatingPointError):  # still on after the inner one exits
                 _log_of_negative()
         _log_of_negative()
+
+
+def test_one_detect_anomaly_instance_nested_and_reused() -> None:
+    mode = tg.detect_anomaly()
+    with mode:
+        with mode:
+            pass
+        with pytest.raises(FloatingPointError):  # still on inside the outer block
+            _log_of_negative()
+
+    @tg.detect_anomaly()
+    def recurse(n):
+        return recurse(n - 1) if n else None
+
+    recurse(2)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_log_of_negative().data[0])  # off again after both
 
 
 def test_detect_anomaly_as_decorator() -> None:
