@@ -46,6 +46,7 @@ class _Anomaly(threading.local):
     def __init__(self) -> None:  # per thread; an instance attribute reads fastest
         self.enabled = False
         self.saved: list[bool] = []  # detect_anomaly's stack of modes to restore
+        self.in_rule = False  # a rule is recording its own graph (create_graph=True)
 
 
 anomaly_mode = _Anomaly()
@@ -238,7 +239,13 @@ class Tensor:
         if self._made_at != clock.now:  # something changed in place since: was it ours?
             _check_versions(self)
         if graph:
-            grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
+            # The ops a rule records are checked as one: by _check_backward, on what the
+            # rule returns (a rule may make an inf that it masks out again, as pow's does).
+            outer, anomaly_mode.in_rule = anomaly_mode.in_rule, True
+            try:
+                grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
+            finally:
+                anomaly_mode.in_rule = outer
         elif len(prev) == 1:  # a recorded one-parent op: that parent requires grad
             grads = self._rule(g, self.data, (prev[0].data,), ctx, _ONE_NEEDS)
         elif len(prev) == 2:  # most ops; spelled out, this runs once per node
@@ -250,7 +257,7 @@ class Tensor:
             needs = [p.requires_grad for p in prev]
             grads = self._rule(g, self.data, [p.data for p in prev], ctx, needs)
         if anomaly_mode.enabled:
-            _check_backward(self, grads)
+            _check_backward(self, g, grads)
         return grads
 
     def _receive_grad(self, g) -> None:
@@ -391,7 +398,8 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
     out.label = ""
     if anomaly_mode.enabled:
         out._origin = _user_location()
-        _check_forward(out)
+        if not anomaly_mode.in_rule:
+            _check_forward(out)
     return out
 
 
@@ -478,6 +486,10 @@ def _nonfinite(a: np.ndarray) -> bool:
     return a.dtype.kind == "f" and not np.isfinite(a).all()
 
 
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _check_forward(out: Tensor) -> None:
     if _nonfinite(out.data) and not any(_nonfinite(p.data) for p in out._prev):
         raise FloatingPointError(
@@ -486,12 +498,13 @@ def _check_forward(out: Tensor) -> None:
         )
 
 
-def _check_backward(node: Tensor, grads: Sequence) -> None:
-    for i, g in enumerate(grads):
-        if g is None:
+def _check_backward(node: Tensor, g, grads: Sequence) -> None:
+    inputs = [g, node, *node._prev]  # nan/inf in any of these came in: not made here
+    for i, pg in enumerate(grads):
+        if pg is None:
             continue
-        arr = g.data if isinstance(g, Tensor) else g
-        if _nonfinite(np.asarray(arr)):
+        arr = np.asarray(pg.data if isinstance(pg, Tensor) else pg)
+        if _nonfinite(arr) and not any(_nonfinite(np.asarray(_raw(x))) for x in inputs):
             where = node._origin or "an unknown place (enable detect_anomaly before the forward)"
             raise FloatingPointError(
                 f"detect_anomaly: the backward of '{node._op}' (created at {where}) produced "

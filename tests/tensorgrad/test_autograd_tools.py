@@ -4,6 +4,7 @@ for a wrong one) and ``tg.detect_anomaly`` as a context manager and decorator.""
 from __future__ import annotations
 
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -212,3 +213,23 @@ def test_detect_anomaly_in_backward_of_a_custom_op() -> None:
         y = inf_grad(x).sum()
         with pytest.raises(FloatingPointError, match="inf_grad"):
             y.backward()
+
+
+def test_detect_anomaly_with_create_graph_checks_what_a_rule_returns() -> None:
+    # pow's rule makes 0 ** -1 = inf at x = 0 and masks it with where: no false alarm.
+    with tg.detect_anomaly(), np.errstate(divide="ignore", invalid="ignore"):
+        x = tg.tensor([0.0, 1.0], requires_grad=True)
+        (g,) = tg.grad((x ** tg.tensor([0.0, 2.0])).sum(), [x], create_graph=True)
+        np.testing.assert_array_equal(g.data, [0.0, 2.0])  # d(x⁰)/dx = 0, d(x²)/dx = 2x
+        root = x.sqrt()
+        line = sys._getframe().f_lineno - 1
+        with pytest.raises(FloatingPointError, match=rf"backward of 'sqrt'.*:{line}\)"):
+            tg.grad(root.sum(), [x], create_graph=True)  # 1 / (2 sqrt 0): a real inf
+
+
+def test_detect_anomaly_backward_ignores_inf_that_came_in_with_the_data() -> None:
+    with tg.detect_anomaly():
+        x = tg.tensor([np.inf, 1.0])  # a constant holding inf
+        w = tg.tensor([1.0, 2.0], requires_grad=True)
+        (x * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [np.inf, 1.0])  # as without anomaly mode
