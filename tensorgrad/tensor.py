@@ -272,8 +272,8 @@ class Tensor:
             if g.dtype != self.data.dtype or not g.flags.writeable or self._prev:
                 g = np.array(g, dtype=self.data.dtype)
             g = _leaf(g)
-        else:
-            g = self._lift(g)  # create_graph: a differentiable cast to this tensor's dtype
+        else:  # create_graph: a differentiable copy in this tensor's dtype (never an alias
+            g = g.astype(self.data.dtype)  # of the seed, or of another tensor's .grad)
         self.grad = g if self.grad is None else self.grad + g
 
     def _free_saved(self) -> None:

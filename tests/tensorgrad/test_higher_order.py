@@ -227,3 +227,26 @@ def test_create_graph_gradients_keep_the_inputs_dtype() -> None:
     np.testing.assert_array_equal(h.data, [6.0, 8.0])
     (x * c * x).sum().backward(create_graph=True)
     assert x.grad.dtype == np.float32 and x.grad.requires_grad
+
+
+def test_create_graph_grads_own_their_memory() -> None:
+    """As PyTorch clones them: .grad never shares memory with the seed a user passed, with
+    another tensor's .grad, or with a read-only view, so zeroing it in place is safe."""
+    v = tg.tensor([5.0, 6.0])
+    p = tg.nn.Parameter(np.array([1.0, 2.0]))
+    (p * 1).backward(gradient=v, create_graph=True)
+    q = tg.nn.Parameter(np.array([1.0, 2.0]))
+    q.sum().backward(create_graph=True)  # the gradient of a sum is a broadcast view
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = (a * 1).retain_grad()
+    h.sum().backward(create_graph=True)
+    assert not np.shares_memory(p.grad.data, v.data)
+    assert not np.shares_memory(h.grad.data, a.grad.data)
+    tg.optim.SGD([p, q], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(v.data, [5.0, 6.0])
+    np.testing.assert_array_equal(q.grad.data, [0.0, 0.0])
+    # and the copies are still differentiable: d/dx of d(x³)/dx summed = 6x
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    (g,) = tg.grad(x.grad.sum(), [x])
+    np.testing.assert_array_equal(g.data, [6.0, 12.0])
