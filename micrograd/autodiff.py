@@ -191,6 +191,8 @@ def _propagate(
         grads[root] = seed if root not in grads else grads[root] + seed
     take, get = grads.pop, grads.get
     store = wanted is None
+    if not store:
+        needed = _rules_to_run(order, wanted)
     while order:
         node = order.pop()  # the pass lets go of each node it need not keep
         parents = node._prev
@@ -198,8 +200,11 @@ def _propagate(
             g = get(node)  # kept in grads: stored once every rule has run
         else:
             g = take(node, None)
-            if g is not None and not store and node in wanted:
-                wanted[node] = g
+            if not store and g is not None:
+                if node in wanted:
+                    wanted[node] = g
+                if node not in needed:  # no wanted node lies below it
+                    continue
         if g is None or not parents:  # nothing flows through, or a leaf
             continue
         parent_grads = node._vjp(g, graph)
@@ -212,6 +217,26 @@ def _propagate(
     if store:
         for node, g in grads.items():
             node._receive_grad(g)
+
+
+def _rules_to_run(order: list, wanted: dict) -> set:
+    """The nodes of ``order`` with a parent that is, or leads to, a wanted node.
+
+    ``grad`` runs only their rules, as PyTorch does: the rest of the graph may have
+    been freed or changed since, and its gradients would be thrown away anyway.
+    """
+    leads: set = set()  # wanted nodes, and nodes with one of them below
+    needed: set = set()
+    for node in order:  # parents before the nodes they feed
+        for parent in node._prev:
+            if parent in leads:
+                needed.add(node)
+                leads.add(node)
+                break
+        else:
+            if node in wanted:
+                leads.add(node)
+    return needed
 
 
 def backward(

@@ -233,3 +233,27 @@ def test_detect_anomaly_backward_ignores_inf_that_came_in_with_the_data() -> Non
         w = tg.tensor([1.0, 2.0], requires_grad=True)
         (x * w).sum().backward()
     np.testing.assert_array_equal(w.grad.data, [np.inf, 1.0])  # as without anomaly mode
+
+
+def test_grad_runs_only_the_rules_between_outputs_and_inputs() -> None:
+    # As torch.autograd.grad: the part of the graph below the inputs, or off their paths,
+    # is not run -- here it has been freed by a backward, so running it would raise.
+    calls = []
+
+    def spy(x):
+        def rule(g, out, args, ctx, needs):
+            calls.append(1)
+            return (g,)
+
+        return record(x.data.copy(), (x,), "spy", rule)
+
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = spy(x).exp()
+    h.sum().backward()  # frees the graph below h
+    calls.clear()
+    (gh,) = tg.grad((h * h).sum(), [h])
+    np.testing.assert_allclose(gh.data, 2 * np.exp([1.0, 2.0]), rtol=1e-12)
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    (ga,) = tg.grad((a * 2).sum() + h.sum(), [a])  # h's freed branch is off a's path
+    np.testing.assert_array_equal(ga.data, [2.0, 2.0])
+    assert calls == []
