@@ -291,6 +291,11 @@ def grad(
     for i, node in enumerate(inputs):
         g = wanted[node]
         if g is None:
+            if getattr(node, "requires_grad", True) is False:  # a constant tensor
+                raise RuntimeError(
+                    f"grad: input {i} ({node!r}) does not require grad, so it has no "
+                    "gradient; make it with requires_grad=True"
+                )
             if not allow_unused:
                 raise RuntimeError(
                     f"grad: input {i} ({node!r}) is not reached from the outputs, so it has "

@@ -532,6 +532,14 @@ def test_grad_of_an_unreached_input() -> None:
     assert gx.item() == 2.0 and gz is None
 
 
+def test_grad_with_respect_to_a_constant_says_so() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+    c = tg.tensor(2.0)  # no requires_grad: torch refuses it too, allow_unused or not
+    for allow_unused in (False, True):
+        with pytest.raises(RuntimeError, match="input 1 .* does not require grad"):
+            tg.grad(x * c, [x, c], retain_graph=True, allow_unused=allow_unused)
+
+
 def test_grad_create_graph_gives_differentiable_gradients() -> None:
     x = tg.tensor(3.0, requires_grad=True)
     (g,) = tg.grad(x**3, [x], create_graph=True)
