@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from . import random
-from .tensor import Tensor
+from .random import as_generator
+from .tensor import Tensor, as_tensor
 
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"]
 
@@ -16,41 +18,57 @@ def _shape(shape: tuple) -> tuple:
     return tuple(shape)
 
 
+def _made(data: np.ndarray, requires_grad: bool) -> Tensor:
+    """A tensor of exactly ``data``'s dtype (integer and bool too, unlike a plain list)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=data.dtype)
+
+
+def _floating(dtype, op: str) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: samples are real numbers; dtype must be floating, got {dtype}")
+    return dtype
+
+
 def zeros(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype), requires_grad=requires_grad)
+    return _made(np.zeros(_shape(shape), dtype), requires_grad)
 
 
 def ones(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype), requires_grad=requires_grad)
+    return _made(np.ones(_shape(shape), dtype), requires_grad)
 
 
 def full(shape, value: float, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(shape, value, dtype), requires_grad=requires_grad)
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"full: value must be a real number, got {type(value).__name__}")
+    return _made(np.full(shape, value, dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(t.data), requires_grad=requires_grad)
+    """Zeros of ``t``'s shape and dtype."""
+    return _made(np.zeros_like(as_tensor(t).data), requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(t.data), requires_grad=requires_grad)
+    """Ones of ``t``'s shape and dtype."""
+    return _made(np.ones_like(as_tensor(t).data), requires_grad)
 
 
 def arange(*args, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.arange(*args, dtype=dtype), requires_grad=requires_grad)
+    return _made(np.arange(*args, dtype=dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    return _made(np.eye(n, m, dtype=dtype), requires_grad)
 
 
 def randn(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Standard normal samples from ``rng`` (default: tensorgrad's seeded generator)."""
-    rng = random.default_rng() if rng is None else rng
-    return Tensor(rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
+    samples = as_generator(rng).standard_normal(_shape(shape))
+    return _made(samples.astype(_floating(dtype, "randn")), requires_grad)
 
 
 def rand(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` (default: tensorgrad's seeded generator)."""
-    rng = random.default_rng() if rng is None else rng
-    return Tensor(rng.random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
+    samples = as_generator(rng).random(_shape(shape))
+    return _made(samples.astype(_floating(dtype, "rand")), requires_grad)

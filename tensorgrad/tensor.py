@@ -146,6 +146,23 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index (``items[t.argmax()]``), as NumPy."""
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(
+                f"only integer tensors can be used as an index, got dtype {self.data.dtype}"
+            )
+        return self.data.item() if self.data.size == 1 else self.item()
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}": one element formats as its number, as a NumPy 0-d array does
+        if self.data.size == 1 and self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
+
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ValueError(
@@ -186,7 +203,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
-        extra = ""
+        extra = f", shape={self.shape}" if self.data.size == 0 and self.data.ndim > 1 else ""
         if self.data.dtype != np.float64:
             extra += f", dtype={self.data.dtype}"
         if self._prev:
@@ -328,16 +345,17 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Array for a new tensor: floats keep their dtype; numbers, lists, ints become float64."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        arr = np.array(data, dtype=dtype)
-    else:
-        arr = np.array(data)
-        if arr.dtype.kind in "biu":
-            arr = arr.astype(np.float64)
+    arr = np.array(data)  # what the data is, before any dtype= could convert it
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: data must be real numbers, got dtype {arr.dtype} from {type(data).__name__}"
         )
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"Tensor: dtype must be a real number type, got {arr.dtype}")
+    elif arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
     return arr
 
 

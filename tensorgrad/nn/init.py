@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import random as _random
+from ..random import as_generator as _as_rng
 from ..tensor import Tensor, mark_changed
 
 __all__ = [
@@ -46,19 +47,6 @@ def manual_seed(seed: int) -> np.random.Generator:
 def default_rng() -> np.random.Generator:
     """The generator used wherever an ``rng`` argument is left as ``None``."""
     return _random.default_rng()
-
-
-def _as_rng(rng) -> np.random.Generator:
-    """``None`` -> the default generator; an int -> a fresh seeded one; a Generator as is."""
-    if rng is None:
-        return _random.default_rng()
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"rng must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}"
-    )
 
 
 def _array(tensor) -> np.ndarray:

@@ -10,14 +10,39 @@ import numpy as np
 from . import elementwise, linalg, reduce, shape
 
 
-def _comparison(ufunc):
+def _elementwise_constant(ufunc, reflected: bool = False):
+    """A comparison or logical op: a new constant tensor (nothing to differentiate).
+
+    A NumPy float scalar is a weak operand, as in arithmetic: ``t32 == np.float64(0.1)``
+    compares in the tensor's float32, as ``t32 == 0.1`` does.
+    """
+
     def method(self, other):
         from ..tensor import Tensor, _leaf
 
-        other = other.data if isinstance(other, Tensor) else other
-        return _leaf(np.asarray(ufunc(self.data, other)))
+        if isinstance(other, Tensor):
+            other = other.data
+        elif isinstance(other, np.floating):
+            other = float(other)
+        try:
+            out = ufunc(other, self.data) if reflected else ufunc(self.data, other)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(
+                f"{ufunc.__name__}: a tensor of shape {self.shape} and dtype {self.dtype} with "
+                f"an operand of shape {np.shape(other)}: {exc}"
+            ) from None
+        return _leaf(np.asarray(out))
 
     return method
+
+
+def _invert(self):
+    """``~mask``: logical not of a bool tensor (bitwise not of an integer one), as NumPy."""
+    from ..tensor import _leaf
+
+    if self.dtype.kind not in "biu":
+        raise TypeError(f"~: only bool and integer tensors, got dtype {self.dtype}")
+    return _leaf(np.invert(self.data))
 
 
 def install(Tensor) -> None:
@@ -72,4 +97,8 @@ def install(Tensor) -> None:
         ("eq", np.equal),
         ("ne", np.not_equal),
     ]:
-        setattr(Tensor, f"__{name}__", _comparison(ufunc))
+        setattr(Tensor, f"__{name}__", _elementwise_constant(ufunc))
+    for name, ufunc in [("and", np.bitwise_and), ("or", np.bitwise_or), ("xor", np.bitwise_xor)]:
+        setattr(Tensor, f"__{name}__", _elementwise_constant(ufunc))  # masks: (t > 0) & (t < 1)
+        setattr(Tensor, f"__r{name}__", _elementwise_constant(ufunc, reflected=True))
+    Tensor.__invert__ = _invert

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, record
+from ..tensor import Tensor, as_tensor, record
 from . import _dual as d
 
 
@@ -192,9 +192,9 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmax(x.data, axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmax(as_tensor(x).data, axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmin(x.data, axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmin(as_tensor(x).data, axis=axis, keepdims=keepdims), dtype=np.int64)

@@ -239,6 +239,8 @@ def _astype_rule(g, out, args, ctx, needs):
 def astype(x: Tensor, dtype) -> Tensor:
     """The same values in another dtype; the gradient is cast back."""
     dtype = np.dtype(dtype)
+    if dtype.kind not in "biuf":
+        raise TypeError(f"astype: a tensor holds real numbers, not {dtype}")
     if x.requires_grad and dtype.kind != "f":
         raise TypeError(
             f"astype: a tensor that requires grad can only become floating, not {dtype}"

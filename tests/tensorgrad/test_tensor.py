@@ -64,10 +64,60 @@ def test_basic_properties() -> None:
     assert tg.tensor(3.0).shape == () and tg.tensor(3.0).ndim == 0
 
 
-@pytest.mark.parametrize("data", ["3", None, [1 + 2j], np.array(["a"])])
-def test_non_numeric_data_is_a_type_error(data) -> None:
-    with pytest.raises(TypeError):
-        tg.tensor(data)
+@pytest.mark.parametrize("data", ["3", None, [1 + 2j], np.array(["a"]), [1.0, None]])
+@pytest.mark.parametrize("dtype", [None, np.float64])
+def test_non_numeric_data_is_a_type_error(data, dtype) -> None:
+    # with dtype= too: NumPy would turn None into nan, "3.5" into 3.5, drop 2j
+    with pytest.raises(TypeError, match="real numbers"):
+        tg.tensor(data, dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda d: tg.zeros(2, 3, dtype=d), lambda d: tg.ones((2,), dtype=d),
+     lambda d: tg.full((2,), 7, dtype=d), lambda d: tg.eye(2, dtype=d),
+     lambda d: tg.zeros_like(tg.tensor([1, 2], dtype=d)), lambda d: tg.ones_like(np.zeros(2, d))],
+    ids=["zeros", "ones", "full", "eye", "zeros_like", "ones_like"],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool, np.float32])
+def test_creation_functions_make_the_dtype_asked_for(make, dtype) -> None:
+    assert make(dtype).dtype == dtype
+
+
+def test_creation_function_errors() -> None:
+    assert tg.arange(4, dtype=np.int32).dtype == np.int32  # (NumPy has no bool arange)
+    with pytest.raises(TypeError, match="full: value must be a real number, got NoneType"):
+        tg.full((2,), None)
+    with pytest.raises(TypeError, match="randn: .*floating, got int64"):
+        tg.randn(2, dtype=np.int64)
+    with pytest.raises(TypeError, match="astype: .* not complex64"):
+        tg.tensor([1.0]).astype(np.complex64)
+    np.testing.assert_array_equal(tg.randn(3, rng=5).data, np.random.default_rng(5).normal(size=3))
+
+
+def test_one_element_tensors_as_numbers_and_indices() -> None:
+    t = tg.tensor([1.0, 3.0, 2.0])
+    assert int(tg.tensor(2.7)) == 2 and f"{tg.tensor(2.5):.3f}" == "2.500"
+    assert ["a", "b", "c"][t.argmax()] == "b" and tg.argmax([1.0, 3.0, 2.0]).item() == 1
+    np.testing.assert_array_equal(t[: tg.tensor(2, dtype=np.int64)].data, [1.0, 3.0])
+    with pytest.raises(TypeError, match="only integer tensors can be used as an index"):
+        ["a"][tg.tensor(0.0)]
+    assert repr(tg.tensor(np.zeros((0, 3)))) == "tensor([], shape=(0, 3))"
+
+
+def test_comparisons_take_numpy_floats_as_weak_scalars_and_masks_combine() -> None:
+    t32 = tg.tensor([0.1, 0.5], dtype=np.float32)
+    np.testing.assert_array_equal((t32 == np.float64(0.1)).data, (t32 == 0.1).data)
+    assert (t32 == 0.1).data[0]  # compared in float32, as arithmetic would
+    t = tg.tensor([1.0, 2.0, 3.0])
+    mask = (t > 1) & (t < 3)
+    np.testing.assert_array_equal(mask.data, [False, True, False])
+    np.testing.assert_array_equal((~mask | (t == 1)).data, [True, False, True])
+    np.testing.assert_array_equal((True ^ mask).data, [True, False, True])
+    with pytest.raises(TypeError, match="~: only bool and integer"):
+        _ = ~t
+    with pytest.raises(ValueError, match=r"equal: a tensor of shape \(3,\).*shape \(2,\)"):
+        _ = t == [1.0, 2.0]
 
 
 # ----------------------------------------------------------------------------- dtypes of ops
