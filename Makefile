@@ -35,9 +35,10 @@ format: setup
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: setup
-	$(PY) bench/bench_micrograd.py
-	$(PY) bench/bench_tensorgrad.py
+# The benchmarks compare against PyTorch too; BENCH_ARGS passes flags (e.g. BENCH_ARGS=--quick).
+bench: torch
+	$(PY) bench/bench_micrograd.py $(BENCH_ARGS)
+	$(PY) bench/bench_tensorgrad.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -138,13 +138,19 @@ def one_neuron_graphs(out: Path) -> list[Path]:
     t_out.label = "o"
     t_out.backward(retain_graph=True)
 
-    paths = [out / "neuron_micrograd.svg", out / "neuron_tensorgrad.svg"]
-    viz.save(v_out, paths[0])
-    viz.save(t_out, paths[1])
-    pair = viz.side_by_side(v_out, t_out, titles=("micrograd", "tensorgrad"))
-    for suffix in (".html", ".svg"):
-        paths.append(out / f"side_by_side{suffix}")
-        pair.save(paths[-1])
+    try:
+        paths = [out / "neuron_micrograd.svg", out / "neuron_tensorgrad.svg"]
+        viz.save(v_out, paths[0])
+        viz.save(t_out, paths[1])
+        pair = viz.side_by_side(v_out, t_out, titles=("micrograd", "tensorgrad"))
+        for suffix in (".html", ".svg"):
+            paths.append(out / f"side_by_side{suffix}")
+            pair.save(paths[-1])
+    except viz.GraphvizNotFound:  # the DOT source needs no dot program
+        print("\ngraphviz's dot is not installed: writing the graphs' DOT source instead of SVG")
+        paths = [out / "neuron_micrograd.dot", out / "neuron_tensorgrad.dot"]
+        viz.save(v_out, paths[0])
+        viz.save(t_out, paths[1])
     return paths
 
 
@@ -225,7 +231,7 @@ def main(steps: int = 100, samples: int = 100, out: str | Path = "out", seed: in
         f"{max(abs(a - b) for a, b in zip(scalar_run.losses, tensor_run.losses)):.2e}"
     )
 
-    files = one_neuron_graphs(out) + plot(out, runs, tensor_model, X, labels)
+    files = plot(out, runs, tensor_model, X, labels) + one_neuron_graphs(out)
     print(f"\nWrote {len(files)} files to {out.resolve()}/:")
     for f in files:
         print(f"  {f.name}")

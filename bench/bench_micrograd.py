@@ -106,11 +106,21 @@ def worker(steps: int, gc_off: bool, expect: str) -> None:
 
 
 def ensure_classic() -> None:
-    if (CLASSIC_DIR / "micrograd" / "engine.py").exists():
+    if all((CLASSIC_DIR / "micrograd" / name).exists() for name in ("engine.py", "nn.py")):
         return
     print(f"installing {CLASSIC_PIN} into {CLASSIC_DIR} ...", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--target", str(CLASSIC_DIR), CLASSIC_PIN],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--upgrade",
+            "--target",
+            str(CLASSIC_DIR),
+            CLASSIC_PIN,
+        ],
         check=True,
     )
 
@@ -121,8 +131,10 @@ def run_worker(pythonpath: Path, steps: int, gc_off: bool) -> dict:
     cmd += ["--expect", str(pythonpath.resolve())]
     if gc_off:
         cmd.append("--gc-off")
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench worker for {pythonpath} failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -44,3 +44,19 @@ def test_demo_trains_both_engines_and_writes_its_files(tmp_path, capsys):
 
     printed = capsys.readouterr().out
     assert "faster per step" in printed and str(tmp_path.resolve()) in printed
+
+
+def test_demo_without_dot_writes_the_plots_and_the_dot_sources(tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # no dot program to be found
+    result = demo.main(steps=2, samples=20, out=tmp_path)
+    names = {p.name for p in result["files"]}
+    assert names == {
+        "loss_curves.png",
+        "decision_boundary.png",
+        "neuron_micrograd.dot",
+        "neuron_tensorgrad.dot",
+    }
+    assert (tmp_path / "neuron_micrograd.dot").read_text().lstrip().startswith("digraph")
+    assert "dot is not installed" in capsys.readouterr().out
