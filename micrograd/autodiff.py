@@ -19,9 +19,10 @@ a small protocol that every node type implements:
     (every Value shows its gradient; a Tensor only after ``retain_grad()``).
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
-``node._seed(gradient, graph)`` / ``node._lift(g)``
-    the starting gradient of an output (validated), and a gradient as the node
-    ``grad`` returns for it (a raw one wrapped as a constant node).
+``node._seed(gradient, graph, op, arg)`` / ``node._lift(g)``
+    the starting gradient of an output (validated; errors name the call ``op`` and its
+    argument ``arg``), and a gradient as the node ``grad`` returns for it (a raw one
+    wrapped as a constant node).
 
 Everything here is iterative: a graph that is a chain of 1,000,000 nodes works
 under Python's default recursion limit.
@@ -282,7 +283,10 @@ def grad(
         )
     if retain_graph is None:
         retain_graph = create_graph
-    seeds = [out._seed(g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    seeds = [
+        out._seed(g, create_graph, "grad", f"grad_outputs[{i}]")
+        for i, (out, g) in enumerate(zip(outputs, grad_outputs))
+    ]
     wanted = dict.fromkeys(inputs)
     with set_grad_enabled(create_graph):
         _propagate(outputs, seeds, retain_graph=retain_graph, graph=create_graph, wanted=wanted)

@@ -94,7 +94,7 @@ class Value:
     def _free_saved(self) -> None:
         """A Value saves nothing beyond its numbers, so there is nothing to free."""
 
-    def _seed(self, gradient, graph: bool):
+    def _seed(self, gradient, graph: bool, op: str = "backward", arg: str = "gradient"):
         if gradient is None:
             gradient = 1.0
         if isinstance(gradient, Value):

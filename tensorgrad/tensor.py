@@ -299,28 +299,33 @@ class Tensor:
         if type(self._ctx) not in (int, float):
             self._ctx = FREED
 
-    def _seed(self, gradient, graph: bool):
+    def _seed(self, gradient, graph: bool, op: str = "backward", arg: str = "gradient"):
+        # op and arg name the call and its argument in messages: backward's gradient=, or
+        # grad's grad_outputs[i].
         if not self.requires_grad:
             raise RuntimeError(
-                "backward: this tensor does not require grad and has no graph (was it made "
+                f"{op}: this tensor does not require grad and has no graph (was it made "
                 "from tensors without requires_grad=True, or under no_grad?)"
             )
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward: the output has shape {self.shape}; without gradient= backward "
-                    "works only for one-element outputs. Reduce it first (e.g. .sum()) or pass "
-                    "gradient= an array of that shape"
+                    f"{op}: the output has shape {self.shape}, so it needs a gradient to start "
+                    f"from: pass {arg} (an array of shape {self.shape}), or reduce the output "
+                    "to one element first (e.g. .sum())"
                 )
             seed = np.ones(self.shape, self.data.dtype)
             return _leaf(seed) if graph else seed
         if isinstance(gradient, Tensor):
-            seed = gradient if graph else np.array(gradient.data, dtype=self.data.dtype)
+            if graph:  # recorded: a differentiable cast to the output's dtype when needed
+                seed = gradient if gradient.dtype == self.dtype else gradient.astype(self.dtype)
+            else:
+                seed = np.array(gradient.data, dtype=self.data.dtype)
         else:
             seed = np.array(gradient, dtype=self.data.dtype)  # a copy: .grad never aliases it
         if seed.shape != self.shape:
             raise ValueError(
-                f"backward: gradient has shape {seed.shape} but the output has shape "
+                f"{op}: {arg} has shape {seed.shape} but the output has shape "
                 f"{self.shape}; pass a gradient of the output's shape"
             )
         if graph and not isinstance(seed, Tensor):
