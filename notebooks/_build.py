@@ -326,19 +326,22 @@ local derivative $1 - \tanh^2(n) = 1 - o^2$ turns it into the gradient of `n`. S
 sum hands that same gradient to each of its three inputs. Later steps: each product sends
 each factor the gradient times the *other* factor.
 
-`steps.draw(i)` shows the graph after step `i` (counting from 0): nodes whose gradient is
-final are green; a pale green node has received some gradient, but its own step has not come
-yet, so more may still be added (marked "so far"); the current node is outlined in orange, and
-its arrows carry what it passes on. Here is the state after the sum node (step 2):
+`steps.draw(i)` shows the graph at step `i + 1` of the table (Python counts from 0): nodes
+whose gradient is final are green; a pale green node has received some gradient, but its own
+step has not come yet, so more may still be added (marked "so far"); the current node is
+outlined in orange, and the numbers beside its input edges are what it passes on. The arrows
+point the way the forward pass computed; gradients travel against them, from a node back to
+its inputs. Here is the sum node's step (step 2 of the table):
 
 # %%
 steps.draw(1)
 
 # %% [markdown]
-…and a few steps later, as the first product splits its gradient between its factors:
+…and the next one, where the first product splits its gradient between its factors (each
+gets the gradient times the other factor):
 
 # %%
-steps.draw(6)
+steps.draw(2)
 
 # %% [markdown]
 Now the real backward pass, and the finished picture:
@@ -742,7 +745,9 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 ## A bias added to a batch
 
-A linear layer computes `Y = X @ W + b` for a batch `X` of 4 examples with 3 features. `b`
+A linear layer computes `Y = X @ W + b` for a batch `X` of 4 examples with 3 features (here
+`W` has shape `(in, out)`; `tg.nn.Linear` stores PyTorch's `(out, in)` and computes
+`X @ W.T + b`, the same product with a transposed view). `b`
 has shape `(2,)`, one number per output, but `X @ W` has shape `(4, 2)`: NumPy broadcasts `b`
 to every row. We call `retain_grad()` on `Y` so that its gradient (an interior node's) is kept
 for us to look at.
@@ -1334,8 +1339,7 @@ saturate (ReLU and its relatives), an initialisation matched to the activation, 
 layers, and residual connections that give the gradient a path around the nonlinearities.
 
 ReLU is no cure-all, though: a unit whose input is negative has slope 0 and passes nothing
-back. Flip the biases to −2, and count how many ReLU units are still active — the others start
-out *dead*, and a unit that never activates never learns:
+back. Flip the biases to −2, and count how many ReLU units are still active:
 
 # %%
 dead_net = deep_net("relu")
@@ -1346,6 +1350,13 @@ with tg.no_grad():
 active = [float(np.mean(z.numpy() > 0)) for z in zs_dead[:-1]]
 print("share of active ReLU units per layer with biases of -2:",
       " ".join(f"{a:.0%}" for a in active))
+
+# %% [markdown]
+None at all. With these small weights no input gets a first-layer unit past its bias of −2, so
+the first layer outputs only zeros; every later layer then sees zeros and computes
+ReLU(−2) = 0 too. The units are *dead*: their slope is 0, so no gradient reaches any weight,
+nor any bias but the last layer's, and gradient descent can never revive them. This network
+cannot learn at all: one reason ReLU networks start with biases at or near 0.
 
 # %%
 print(f"the whole notebook ran in {time.perf_counter() - notebook_start:.1f} s")
@@ -1561,6 +1572,7 @@ def gradients_shifted(step):
     return gs
 
 
+eps = 1e-5  # the finite-difference step, as above
 plus, minus = gradients_shifted(eps), gradients_shifted(-eps)
 print(f"{model.num_parameters()} parameters")
 for (name, _), hv_p, gp, gm in zip(model.named_parameters(), hvp, plus, minus):
@@ -1679,6 +1691,7 @@ print("largest difference between micrograd's and tensorgrad's iterates:",
       max(abs(a - b) for a, b in zip(xs, xs_t)))
 
 _, _, d2_auto = derivatives(x_min)
+h = 1e-5  # the finite-difference step, as in the first section
 _, d1_up, _ = derivatives(x_min + h)
 _, d1_down, _ = derivatives(x_min - h)
 print(f"f''(ln 2): autodiff {d2_auto:.10f}, finite difference of f' "
