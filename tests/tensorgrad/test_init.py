@@ -8,7 +8,7 @@ import pytest
 import tensorgrad as tg
 from tensorgrad.nn import init
 
-torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+from ..oracle import torch
 
 SHAPE = (400, 300)  # 120,000 draws: mean/std estimates good to well under 1%
 

@@ -8,8 +8,7 @@ import pytest
 import tensorgrad as tg
 from tensorgrad import nn
 
-torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
-
+from ..oracle import torch
 
 # ----------------------------------------------------------------------------- Parameter
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import tensorgrad as tg
 
-torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+from ..oracle import torch
 
 
 def examples(fraction: float) -> int:

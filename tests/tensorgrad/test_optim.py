@@ -6,7 +6,7 @@ import pytest
 import tensorgrad as tg
 from tensorgrad import optim
 
-torch = pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
+from ..oracle import torch
 
 SHAPES = [(4, 3), (3,), (2, 2, 2), ()]
 
