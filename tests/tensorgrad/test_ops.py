@@ -70,6 +70,18 @@ def _ties_and_nans(rng, shape):  # as _ties, with some nan: maximum/minimum prop
     return x
 
 
+def _bounds_low(rng, shape):  # multiples of 0.5: clip bounds that x below never nears
+    return rng.integers(-6, 7, shape) * 0.5
+
+
+def _bounds_high(rng, shape):  # 0.25 off the low bounds' grid: the two never tie
+    return rng.integers(-6, 7, shape) * 0.5 + 0.25
+
+
+def _off_bounds(rng, shape):  # at least 0.075 from every multiple of 0.25: no kink nearby
+    return rng.integers(-12, 12, shape) * 0.25 + 0.125 + rng.uniform(-0.05, 0.05, shape)
+
+
 def _off_clip_bounds(rng, shape):  # at least 0.02 away from the clip bounds ±0.5
     x = rng.standard_normal(shape)
     near = np.abs(np.abs(x) - 0.5) < 0.02
@@ -83,6 +95,9 @@ DOMAINS = {
     "distinct": _distinct,
     "ties": _ties,
     "ties_and_nans": _ties_and_nans,
+    "bounds_low": _bounds_low,
+    "bounds_high": _bounds_high,
+    "off_bounds": _off_bounds,
     "off_clip_bounds": _off_clip_bounds,
 }
 
@@ -571,19 +586,19 @@ OPS: list[Op] = [
         "clip_tensor_bounds",
         lambda x, lo, hi: x.clip(lo, hi),
         lambda x, lo, hi: torch.clamp(_expand(x, lo, hi), lo, hi),
-        elementwise(3),
+        elementwise(3, ("off_bounds", "bounds_low", "bounds_high")),
     ),
     Op(
         "clip_tensor_min",
         lambda x, lo: tg.clip(x, min=lo),
         lambda x, lo: torch.clamp(_expand(x, lo), min=lo),
-        elementwise(2),
+        elementwise(2, ("off_bounds", "bounds_low")),
     ),
     Op(
         "clip_array_max",
         lambda x, c: x.clip(max=c),
         lambda x, c: torch.clamp(_expand(x, torch.as_tensor(c)), max=torch.as_tensor(c)),
-        elementwise(constant="real"),
+        elementwise(domains="off_bounds", constant="bounds_high"),
     ),
     # -- matmul (more, by name, in test_matmul.py) -----------------------------------------
     Op("matmul", lambda a, b: a @ b, lambda a, b: a @ b, matmul_case()),
@@ -653,7 +668,7 @@ OPS: list[Op] = [
         lambda x, axis, keepdims: torch.std(
             x, dim=tdim(axis, x.ndim), correction=0, keepdim=keepdims
         ),
-        reduction(min_reduced=2, min_dims=1),
+        reduction("distinct", min_reduced=2, min_dims=1),  # no two equal: std > 0, smooth
     ),
     Op(
         "logsumexp",
