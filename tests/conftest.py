@@ -5,6 +5,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from micrograd import autodiff
+from tensorgrad.tensor import anomaly_mode
+
 from . import oracle
 
 settings.register_profile(
@@ -18,7 +21,13 @@ settings.load_profile("minigrad")
 
 @pytest.fixture(autouse=True)
 def _inside_a_test():
-    """While a test runs, using the PyTorch stand-in (no PyTorch installed) skips it."""
+    """While a test runs, using the PyTorch stand-in (no PyTorch installed) skips it.
+
+    Afterwards grad mode and anomaly mode are back to their defaults, so a test that
+    fails while it has switched one of them cannot make the tests after it fail too.
+    """
     oracle.in_test = True
     yield
     oracle.in_test = False
+    autodiff._mode.enabled, autodiff._mode.saved[:] = True, []
+    anomaly_mode.enabled, anomaly_mode.saved[:] = False, []
