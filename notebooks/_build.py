@@ -858,7 +858,9 @@ Y2 = X @ W + stretched
 loss2 = ((Y2 - T) ** 2).sum()
 g_explicit = tg.grad(loss2, [b])[0]
 print("gradient of b with an explicit broadcast_to:", g_explicit.numpy())
-print("same as before:", np.allclose(g_explicit.numpy(), b.grad.numpy()))
+same = np.allclose(g_explicit.numpy(), b.grad.numpy())
+print("same as before:", same)
+assert same
 viz.draw(loss2, show_grad=False)
 
 # %% [markdown]
@@ -881,8 +883,11 @@ B = tg.tensor(rng.normal(size=(3, 4)), requires_grad=True)
 C = A @ B
 G = rng.normal(size=C.shape)  # any gradient arriving at C
 C.backward(G)
-print("A.grad == G @ B.T:", np.allclose(A.grad.numpy(), G @ B.numpy().T))
-print("B.grad == A.T @ G:", np.allclose(B.grad.numpy(), A.numpy().T @ G))
+checks = {"A.grad == G @ B.T": np.allclose(A.grad.numpy(), G @ B.numpy().T),
+          "B.grad == A.T @ G": np.allclose(B.grad.numpy(), A.numpy().T @ G)}
+for claim, holds in checks.items():
+    print(f"{claim}: {holds}")
+assert all(checks.values())
 
 # %% [markdown]
 ### 1-D and batched operands
@@ -936,8 +941,11 @@ M = tg.tensor(rng.normal(size=(3, 4)), requires_grad=True)
 c = v @ M
 g = rng.normal(size=c.shape)
 c.backward(g)
-print("v.grad == M @ g:         ", np.allclose(v.grad.numpy(), M.numpy() @ g))
-print("M.grad == outer(v, g):   ", np.allclose(M.grad.numpy(), np.outer(v.numpy(), g)))
+checks = {"v.grad == M @ g": np.allclose(v.grad.numpy(), M.numpy() @ g),
+          "M.grad == outer(v, g)": np.allclose(M.grad.numpy(), np.outer(v.numpy(), g))}
+for claim, holds in checks.items():
+    print(f"{claim:24} {holds}")
+assert all(checks.values())
 
 # %% [markdown]
 **A batch of matrices times one shared matrix.** For `C = A @ B` with `A` of shape `(5, 2, 3)`
@@ -953,8 +961,11 @@ G = rng.normal(size=C.shape)
 C.backward(G)
 B_by_hand = np.einsum("bik,bij->kj", A.numpy(), G)  # sum over the batch b and rows i
 A_by_hand = G @ B.numpy().T  # (5, 2, 4) @ (4, 3): one G_b B^T per batch element
-print("B.grad == sum_b A_b^T G_b:", np.allclose(B.grad.numpy(), B_by_hand))
-print("A.grad == G_b B^T:        ", np.allclose(A.grad.numpy(), A_by_hand))
+checks = {"B.grad == sum_b A_b^T G_b": np.allclose(B.grad.numpy(), B_by_hand),
+          "A.grad == G_b B^T": np.allclose(A.grad.numpy(), A_by_hand)}
+for claim, holds in checks.items():
+    print(f"{claim:26} {holds}")
+assert all(checks.values())
 
 # %% [markdown]
 This is what a linear layer does to a batch of sequences, for example. In the drawing, the
@@ -1101,6 +1112,7 @@ X_spiral_test, y_spiral_test = tg.data.make_spirals(100, n_classes=3, noise=0.2,
 spiral_model = tg.nn.MLP(2, [32, 32, 3], activation="relu")
 spiral_losses, spiral_test_acc = fit(spiral_model, X_spiral, y_spiral, X_spiral_test,
                                      y_spiral_test, steps=1500)
+assert moons_test_acc > 0.9 and spiral_test_acc > 0.9  # both problems are learned
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 4))
@@ -1166,6 +1178,7 @@ if X_digits is not None:
     print(f"25 epochs in {digits_seconds:.1f} s")
     print(f"test accuracy after the last epoch: {history['test accuracy'][-1]:.1%} "
           f"({(pred != y_test).sum()} of {len(y_test)} test images wrong)")
+    assert history["test accuracy"][-1] > 0.9
 
 # %%
 if X_digits is not None:
@@ -1298,6 +1311,8 @@ for act in ("tanh", "relu"):
     per_layer = (z[0] / z[-1]) ** (1 / (len(z) - 1))
     print(f"{act}: first layer / last layer = {z[0] / z[-1]:.1e}, "
           f"i.e. a factor of {per_layer:.2f} per layer")
+shrink = {act: norms[act]["z"][0] / norms[act]["z"][-1] for act in norms}
+assert shrink["tanh"] < 1e-3 * shrink["relu"]  # orders of magnitude more shrinking in tanh
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -1350,6 +1365,7 @@ with tg.no_grad():
 active = [float(np.mean(z.numpy() > 0)) for z in zs_dead[:-1]]
 print("share of active ReLU units per layer with biases of -2:",
       " ".join(f"{a:.0%}" for a in active))
+assert max(active) == 0
 
 # %% [markdown]
 None at all. With these small weights no input gets a first-layer unit past its bias of −2, so
