@@ -256,6 +256,7 @@ def test_million_node_chain_under_the_default_recursion_limit():
         for _ in range(n):
             y = y * c
         y.backward()
+        (functional,) = micrograd.grad(y, [x])  # the functional form walks it too
         depth_limit_after = sys.getrecursionlimit()
         del y  # freeing a chain this deep must not recurse either
     finally:
@@ -263,6 +264,7 @@ def test_million_node_chain_under_the_default_recursion_limit():
     assert depth_limit_after == min(limit, 1000)  # nothing raised the limit behind our back
     closed_form = math.exp(n * math.log1p(1e-7))  # c ** n
     assert x.grad == pytest.approx(closed_form, rel=1e-9)
+    assert functional.data == pytest.approx(closed_form, rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- memory

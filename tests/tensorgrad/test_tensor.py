@@ -892,6 +892,22 @@ def test_graph_freed_by_reference_counting(no_gc) -> None:
     assert ref_y() is None and ref_h() is None
 
 
+def test_backward_releases_what_the_rules_saved(no_gc) -> None:
+    # DESIGN: after a backward without retain_graph, a tensor graph lets go of the arrays
+    # its rules saved (here maximum's two weight arrays and where's mask), keeping the rest.
+    a = tg.tensor([1.0, 3.0], requires_grad=True)
+    m = tg.maximum(a, 2.0)
+    w = tg.where(np.array([True, False]), m, 0.0)
+    saved = [weakref.ref(arr) for arr in (*m._ctx, w._ctx)]
+    w.sum().backward()
+    assert all(ref() is None for ref in saved)
+    np.testing.assert_array_equal(m.data, [2.0, 3.0])  # forward values stay, for drawings
+    r = tg.maximum(a, 2.0)
+    kept = weakref.ref(r._ctx[0])
+    r.sum().backward(retain_graph=True)
+    assert kept() is not None  # asked to retain: kept
+
+
 def test_graph_freed_by_reference_counting_after_backward(no_gc) -> None:
     x = tg.tensor(np.ones(3), requires_grad=True)
     h = x.tanh()
