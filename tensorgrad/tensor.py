@@ -176,14 +176,23 @@ class Tensor:
         return _leaf(self.data)
 
     def retain_grad(self) -> Tensor:
-        """Keep this interior tensor's gradient in ``.grad`` after backward."""
+        """Keep this interior tensor's gradient in ``.grad`` after backward.
+
+        On a tensor that records no graph (a constant, or made under ``no_grad``) there is
+        no gradient to keep, and nothing happens (PyTorch raises there).
+        """
         if self._prev:
             self._retains_grad = True
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._prev and requires_grad:
+            return self  # an op's output that requires grad already: nothing to change
         if self._prev:
-            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad")
+            raise RuntimeError(
+                "requires_grad_: only leaf tensors can stop requiring grad; use .detach() "
+                "for a copy outside the graph"
+            )
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: only floating tensors, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)

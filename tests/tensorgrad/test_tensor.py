@@ -582,6 +582,17 @@ def test_grad_of_an_unreached_input() -> None:
     assert gx.item() == 2.0 and gz is None
 
 
+def test_requires_grad_on_an_op_output_as_pytorch() -> None:
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y.requires_grad_() is y and y.requires_grad  # already requires it: a no-op
+    with pytest.raises(RuntimeError, match="only leaf tensors can stop requiring grad.*detach"):
+        y.requires_grad_(False)
+    assert y.requires_grad
+    c = tg.tensor([1.0]).requires_grad_()
+    assert c.requires_grad and c.is_leaf
+
+
 def test_grad_with_respect_to_a_constant_says_so() -> None:
     x = tg.tensor(1.0, requires_grad=True)
     c = tg.tensor(2.0)  # no requires_grad: torch refuses it too, allow_unused or not
