@@ -30,6 +30,8 @@ under Python's default recursion limit.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import ContextDecorator
@@ -66,10 +68,43 @@ def is_grad_enabled() -> bool:
 
 
 class _ModeSwitch(ContextDecorator):
-    """Sets grad mode on entry and restores it on exit (a stack per thread: re-entrant)."""
+    """Sets grad mode on entry and restores it on exit (a stack per thread: re-entrant).
+
+    As a decorator of a generator function it holds while the generator's own code runs,
+    and not in between, when the caller's code runs (as PyTorch's).
+    """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+
+    def __call__(self, func):
+        if not inspect.isgeneratorfunction(func):
+            return super().__call__(func)
+        switch = self._recreate_cm
+
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with switch():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with switch():
+                            gen.close()
+                        raise
+                    except BaseException as exc:
+                        with switch():
+                            response = gen.throw(exc)
+                    else:
+                        with switch():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
     def __enter__(self) -> None:
         _mode.saved.append(_mode.enabled)

@@ -211,6 +211,31 @@ def test_set_grad_enabled_as_a_plain_call_and_as_a_decorator_like_pytorch():
     assert micrograd.is_grad_enabled()
 
 
+def test_no_grad_on_a_generator_function_covers_its_body_only():
+    @micrograd.no_grad()
+    def values(x):
+        while True:
+            received = yield x * 2  # recorded or not: the decorator decides
+            x = received if received is not None else x
+
+    x = Value(3.0)
+    gen = values(x)
+    first = next(gen)
+    assert first._prev == () and micrograd.is_grad_enabled()  # off inside, on between
+    assert (x * 2)._prev == (x,)
+    second = gen.send(Value(5.0))
+    assert second.data == 10.0 and second._prev == ()
+    gen.close()
+    assert micrograd.is_grad_enabled()
+
+    @micrograd.set_grad_enabled(False)
+    def counts():
+        yield micrograd.is_grad_enabled()
+        return "done"
+
+    assert list(counts()) == [False] and micrograd.is_grad_enabled()
+
+
 def test_backward_still_works_inside_no_grad():
     x = Value(2.0)
     y = x * x
