@@ -304,6 +304,7 @@ class _Options:
     color_by: str | None = None
     names: dict[int, str] = field(default_factory=dict)
     overlay: Overlay | None = None
+    scale: _GradScale | None = None  # color_by="grad" on a scale shared with another graph
 
 
 def _lerp_color(t: float) -> str:
@@ -435,13 +436,17 @@ def _tensor_label(node: Any, number: int, opts: _Options, fill: str, border: str
     )
 
 
+def _magnitudes(view: GraphView) -> list[float | None]:
+    return [grad_magnitude(getattr(n, "grad", None)) for n in view.nodes]
+
+
 def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = "") -> None:
     """Write the nodes and edges of ``view`` into ``g`` (node ids ``{prefix}n{number}``)."""
     ov = opts.overlay
     scale = None
     if opts.color_by == "grad" and ov is None:
-        mags = [grad_magnitude(getattr(n, "grad", None)) for n in view.nodes]
-        scale = _GradScale(mags)
+        mags = _magnitudes(view)
+        scale = opts.scale or _GradScale(mags)
     for number, node in enumerate(view.nodes):
         param = is_param(node, opts.names)
         fill = PARAM_FILL if param else FILL
@@ -659,8 +664,13 @@ class SideBySide:
         self.roots = (left, right)
         self.titles = (str(titles[0]), str(titles[1]))
         self.draw_kwargs = draw_kwargs
-        self.left = draw(left, **draw_kwargs)
-        self.right = draw(right, **draw_kwargs)
+        args = _draw_arguments(draw_kwargs)
+        self.scale = None  # with color_by="grad", one scale for both: their colors compare
+        if args["color_by"] == "grad":
+            views = (walk(root, args["max_nodes"]) for root in self.roots)
+            self.scale = _GradScale([m for view in views for m in _magnitudes(view)])
+        self.left = _draw(left, draw_kwargs, scale=self.scale)
+        self.right = _draw(right, draw_kwargs, scale=self.scale)
 
     def html(self) -> str:
         """An HTML fragment: the two SVGs in a wrapping flex row, each under its title."""
@@ -688,7 +698,7 @@ class SideBySide:
         """One Digraph holding both graphs as titled clusters (for .svg/.png/.pdf/.dot)."""
         args = _draw_arguments(self.draw_kwargs)
         dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
-        opts = _options_of(args)
+        opts = _options_of(args, scale=self.scale)
         sides = list(zip("ab", self.titles, self.roots))
         if args["rankdir"] == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
             sides.reverse()

@@ -141,6 +141,22 @@ def _fills(source: str) -> dict[str, str]:
     )
 
 
+def test_side_by_side_colors_both_graphs_on_one_grad_scale():
+    # Left: gradients around 1e-4; right: around 1e3. Drawn alone each would span its own
+    # decades; side by side, one scale covers both, so equal colors mean equal gradients.
+    small, big = Value(1e-4, label="s"), Value(1e3, label="B")
+    left, right = small * 1.0, big * 1.0
+    left.backward(1e-4)
+    right.backward(1e3)
+    pair = viz.side_by_side(left, right, color_by="grad")
+    span = re.compile(r"log10 scale\): ([^<\s]+) … ([^<\s]+)<")
+    legends = [span.search(d.source).groups() for d in (pair.left, pair.right)]
+    assert legends[0] == legends[1] == ("1e-4", "1e3")
+    assert span.search(viz.draw(left, color_by="grad").source).groups() != legends[0]
+    combined = pair.combined().source
+    assert combined.count("1e-4 … 1e3") == 2  # one legend per cluster, the same scale
+
+
 def test_color_by_grad_distinct_fills_and_legend():
     a, b = Value(1e-4, label="a"), Value(1e3, label="b")
     y = a * b  # a.grad = 1e3, b.grad = 1e-4, y.grad = 1
