@@ -1271,22 +1271,18 @@ print("loss at initialisation:", {act: round(net.loss.item(), 4) for act, net in
 
 # %% [markdown]
 Below, the tanh network on the left and **the same weights and biases** with ReLU on the
-right. The input is at the top, the losses at the bottom; the gradient flows upwards. Each
-node is colored by the size of its gradient, on one log scale for both networks (the legend,
-top right). White nodes are intermediate results whose gradient was not kept.
-
-To get one color scale, we draw the two networks as one picture: `tg.stack` joins the two
-losses into a single root. That node exists only for the drawing; each network was
-differentiated on its own above.
+right. The input is at the top, the loss at the bottom; the gradient flows upwards. Each
+node is colored by the size of its gradient; `side_by_side` puts both networks on one log
+scale (the legend beside each), so the same color means the same size on both sides. White
+nodes are intermediate results whose gradient was not kept.
 
 # %%
 names = [(f"{kind}{i}", getattr(layer, attr))
          for net in nets.values()
          for i, layer in enumerate(net.layers)
          for kind, attr in (("W", "weight"), ("b", "bias"))]
-both = tg.stack([nets["tanh"].loss, nets["relu"].loss])
-both.label = "both losses (for the drawing only)"
-viz.draw(both, color_by="grad", params=names, show_data=False, rankdir="TB")
+viz.side_by_side(nets["tanh"].loss, nets["relu"].loss, titles=("tanh", "relu"),
+                 color_by="grad", params=names, show_data=False, rankdir="TB")
 
 # %% [markdown]
 In the tanh network the colors fade from dark orange near the loss to pale yellow near the
