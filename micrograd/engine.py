@@ -470,7 +470,6 @@ def _cos_rule(g, out, args, c):
 
 _CONSTANT_ON_LEFT = (_rsub, _rdiv, _rpow)
 
-# Rules for nodes built by hand with Value(data, children, op).
 # Rules of nodes built by hand with Value(data, children, op), and how many children
 # they take (None: any number).
 _RULES_BY_NAME = {

@@ -155,11 +155,11 @@ class Tensor:
             raise TypeError(
                 f"only integer tensors can be used as an index, got dtype {self.data.dtype}"
             )
-        return self.data.item() if self.data.size == 1 else self.item()
+        return self.item()
 
     def __format__(self, spec: str) -> str:
         # f"{loss:.4f}": one element formats as its number, as a NumPy 0-d array does
-        if self.data.size == 1 and self.data.ndim == 0:
+        if self.data.ndim == 0:
             return format(self.data.item(), spec)
         return format(str(self), spec)
 
@@ -326,8 +326,8 @@ class Tensor:
             seed = np.ones(self.shape, self.data.dtype)
             return _leaf(seed) if graph else seed
         if isinstance(gradient, Tensor):
-            if graph:  # recorded: a differentiable cast to the output's dtype when needed
-                seed = gradient if gradient.dtype == self.dtype else gradient.astype(self.dtype)
+            if graph:  # recorded: cast (differentiably) to the output's dtype when it differs
+                seed = self._lift(gradient)
             else:
                 seed = np.array(gradient.data, dtype=self.data.dtype)
         else:

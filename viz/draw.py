@@ -616,8 +616,12 @@ def draw(
 def _draw(root: Any, draw_kwargs: dict[str, Any], **extra: Any) -> Drawing:
     """``draw(root, **draw_kwargs)`` with options it does not offer (node ids, an overlay)."""
     args = _draw_arguments(draw_kwargs)
+    return _drawing(walk(root, args["max_nodes"]), args, _options_of(args, **extra))
+
+
+def _drawing(view: GraphView, args: dict[str, Any], opts: _Options) -> Drawing:
     dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
-    _emit(dot, walk(root, args["max_nodes"]), _options_of(args, **extra))
+    _emit(dot, view, opts)
     return dot
 
 
@@ -665,12 +669,12 @@ class SideBySide:
         self.titles = (str(titles[0]), str(titles[1]))
         self.draw_kwargs = draw_kwargs
         args = _draw_arguments(draw_kwargs)
+        self.views = [walk(root, args["max_nodes"]) for root in self.roots]
         self.scale = None  # with color_by="grad", one scale for both: their colors compare
         if args["color_by"] == "grad":
-            views = (walk(root, args["max_nodes"]) for root in self.roots)
-            self.scale = _GradScale([m for view in views for m in _magnitudes(view)])
-        self.left = _draw(left, draw_kwargs, scale=self.scale)
-        self.right = _draw(right, draw_kwargs, scale=self.scale)
+            self.scale = _GradScale([m for view in self.views for m in _magnitudes(view)])
+        opts = _options_of(args, scale=self.scale)
+        self.left, self.right = (_drawing(view, args, opts) for view in self.views)
 
     def html(self) -> str:
         """An HTML fragment: the two SVGs in a wrapping flex row, each under its title."""
@@ -699,10 +703,10 @@ class SideBySide:
         args = _draw_arguments(self.draw_kwargs)
         dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
         opts = _options_of(args, scale=self.scale)
-        sides = list(zip("ab", self.titles, self.roots))
+        sides = list(zip("ab", self.titles, self.views))
         if args["rankdir"] == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
             sides.reverse()
-        for side, title, root in sides:
+        for side, title, view in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
                 sub.attr(
                     label=f"<<b>{escape(title, 80)}</b>>",
@@ -711,7 +715,7 @@ class SideBySide:
                     color="#d0d0d0",
                     style="rounded",
                 )
-                _emit(sub, walk(root, args["max_nodes"]), opts, prefix=f"{side}_")
+                _emit(sub, view, opts, prefix=f"{side}_")
         return dot
 
     def save(self, path: str | os.PathLike) -> str:

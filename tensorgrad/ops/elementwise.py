@@ -381,7 +381,7 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch
     """
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
-    lo, hi = (_clip_bound(v, x) for v in (min, max))
+    lo, hi = (_clip_bound(v) for v in (min, max))
     data = x.data
     lo_data, hi_data = (v.data if isinstance(v, Tensor) else v for v in (lo, hi))
     try:
@@ -406,7 +406,7 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch
     return record(out, tuple(parents), "clip", _clip_rule, tuple(masks))
 
 
-def _clip_bound(bound, x: Tensor):
+def _clip_bound(bound):
     """None, a Python number (a weak constant: no promotion), or a tensor."""
     if bound is None:
         return None
