@@ -7,6 +7,11 @@ a small protocol that every node type implements:
     the parent nodes, in argument order (a tuple; ``a * a`` has two slots).
 ``node._op``
     a short op name for display ("+", "tanh", "matmul", ...); "" for a leaf.
+``node._depth``
+    0 for a leaf, else one more than the deepest parent, set when the node is made.
+    Every consumer of a node is deeper than it, so visiting the nodes that gradient
+    reaches level by level, deepest first, is a topological order: the backward pass
+    needs no separate sort.
 ``node._vjp(g, graph)``
     the vector-Jacobian product: the output gradient ``g`` -> one gradient per
     parent slot (``None`` for a parent that needs none). With ``graph=False`` the
@@ -41,6 +46,7 @@ __all__ = [
     "backward",
     "grad",
     "topological_order",
+    "backward_order",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
@@ -201,6 +207,29 @@ def topological_order(roots: Iterable[Any]) -> list:
     return order
 
 
+def backward_order(roots: Iterable[Any]) -> list:
+    """Every node reachable from ``roots``, in the order the backward pass visits them.
+
+    By depth, deepest first; within a level, in the order gradient first reaches the
+    nodes (as if every edge carried one). Each node comes after all of its consumers.
+    """
+    order: list = []
+    levels: dict = {}
+    seen: set = set()
+    for root in roots:
+        if root not in seen:
+            seen.add(root)
+            levels.setdefault(root._depth, []).append(root)
+    for depth in range(max(levels, default=-1), -1, -1):
+        for node in levels.pop(depth, ()):
+            order.append(node)
+            for parent in node._prev:
+                if parent not in seen:
+                    seen.add(parent)
+                    levels.setdefault(parent._depth, []).append(parent)
+    return order
+
+
 # ----------------------------------------------------------------------------- the pass
 
 
@@ -214,42 +243,63 @@ def _propagate(
 ) -> None:
     """Run the backward pass from ``roots`` with starting gradients ``seeds``.
 
-    Nodes are visited in reverse topological order, so every consumer of a node has
-    added its share before the node's own rule runs: a node used twice gets the sum.
-    With ``wanted`` None (``backward``) every leaf reached, and every interior node that
-    retains its gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails
-    midway changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
+    Nodes are visited by depth, deepest first (see ``_depth``), so every consumer of a
+    node has added its share before the node's own rule runs: a node used twice gets
+    the sum. A node joins its level when the first gradient reaches it, so the pass
+    touches only nodes that gradient reaches, each once. With ``wanted`` None
+    (``backward``) every leaf reached, and every interior node that retains its
+    gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails midway
+    changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
     that is a key of ``wanted`` is stored there and no ``.grad`` is touched.
     """
-    order = topological_order(roots)
     grads: dict = {}
+    levels: dict = {}  # depth -> the nodes of that depth that gradient has reached
     for root, seed in zip(roots, seeds):
-        grads[root] = seed if root not in grads else grads[root] + seed
+        if root in grads:
+            grads[root] = grads[root] + seed
+        else:
+            grads[root] = seed
+            levels.setdefault(root._depth, []).append(root)
     take, get = grads.pop, grads.get
     store = wanted is None
     if not store:
-        needed = _rules_to_run(order, wanted)
-    while order:
-        node = order.pop()  # the pass lets go of each node it need not keep
-        parents = node._prev
-        if store and (not parents or node._retains_grad):
-            g = get(node)  # kept in grads: stored once every rule has run
-        else:
-            g = take(node, None)
-            if not store and g is not None:
-                if node in wanted:
-                    wanted[node] = g
-                if node not in needed:  # no wanted node lies below it
+        needed = _rules_to_run(topological_order(roots), wanted)
+    for depth in range(max(levels, default=-1), -1, -1):
+        for node in levels.pop(depth, ()):  # the pass lets go of each level it is done with
+            parents = node._prev
+            if store and (not parents or node._retains_grad):
+                g = get(node)  # kept in grads: stored once every rule has run
+            else:
+                g = take(node)
+                if not store:
+                    if node in wanted:
+                        wanted[node] = g
+                    if node not in needed:  # no wanted node lies below it
+                        continue
+            if not parents:
+                continue
+            parent_grads = node._vjp(g, graph)
+            if not retain_graph:
+                node._free_saved()
+            for parent, pg in zip(parents, parent_grads):
+                if pg is None:
                     continue
-        if g is None or not parents:  # nothing flows through, or a leaf
-            continue
-        parent_grads = node._vjp(g, graph)
-        if not retain_graph:
-            node._free_saved()
-        for parent, pg in zip(parents, parent_grads):
-            if pg is not None:
                 old = get(parent)
-                grads[parent] = pg if old is None else old + pg
+                if old is not None:
+                    grads[parent] = old + pg
+                    continue
+                grads[parent] = pg  # the first gradient to reach it: it joins its level
+                level = parent._depth
+                if level >= depth:
+                    raise RuntimeError(
+                        f"backward: a parent of the '{node._op}' node has depth {level}, not "
+                        f"less than the node's {depth}: its _prev was changed after it was "
+                        "made; build the node with its parents instead"
+                    )
+                try:
+                    levels[level].append(parent)
+                except KeyError:
+                    levels[level] = [parent]
     if store:
         for node, g in grads.items():
             node._receive_grad(g)

@@ -22,18 +22,25 @@ __all__ = ["Value", "add_all", "weighted_sum"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
 _new = object.__new__  # a bare instance; the op methods fill in every slot themselves
+_depth_of = operator.attrgetter("_depth")
 
 
 class Value:
     """A scalar node: ``data`` (float), ``grad`` (float), ``_prev`` (parents), ``_op``."""
 
-    __slots__ = ("data", "grad", "_prev", "_op", "_rule", "_ctx", "label", "__weakref__")
+    __slots__ = ("data", "grad", "_prev", "_op", "_rule", "_ctx", "_depth", "label", "__weakref__")
     _retains_grad = True  # every Value shows the gradient of the latest backward
 
     def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
         self.data = _as_float(data)
         self.grad = 0.0
         self._prev = tuple(_children)
+        for child in self._prev:
+            if not isinstance(child, Value):
+                raise TypeError(
+                    f"Value(..., _children): children must be Values, got {child!r:.60}"
+                )
+        self._depth = 1 + max(map(_depth_of, self._prev)) if self._prev else 0
         self._op = _op
         # Classic code may build nodes by hand, e.g. Value(a.data * b.data, (a, b), "*"),
         # and then assign their ``_backward`` (see there).
@@ -202,9 +209,10 @@ def _constant(x):
     return NotImplemented
 
 
-def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
+def _record(data: float, prev: tuple, op: str, rule, ctx=None, depth: int = 0) -> Value:
     """Make the output node of an op (a bare leaf when grad mode is off).
 
+    ``depth`` is one more than the deepest of ``prev`` (the caller knows it cheaply).
     Ops on two Values, the bulk of a graph, make theirs with ``_pair_node``.
     """
     out = _new(Value)
@@ -213,11 +221,12 @@ def _record(data: float, prev: tuple, op: str, rule, ctx=None) -> Value:
     out.label = ""
     if _grad_mode.enabled:
         out._prev = prev
+        out._depth = depth
         out._op = op
         out._rule = rule
         out._ctx = ctx
     else:
-        out._prev, out._op, out._rule, out._ctx = (), "", None, None
+        out._prev, out._depth, out._op, out._rule, out._ctx = (), 0, "", None, None
     return out
 
 
@@ -242,7 +251,7 @@ def add_all(values: Iterable) -> Value:
             break
     if not nodes:
         return Value(const)
-    return _sum_node(nodes, [v.data for v in nodes], const)
+    return _sum_node(nodes, [v.data for v in nodes], const, 1 + max(map(_depth_of, nodes)))
 
 
 def weighted_sum(weights: Sequence, inputs: Sequence, bias=None) -> Value:
@@ -255,28 +264,32 @@ def weighted_sum(weights: Sequence, inputs: Sequence, bias=None) -> Value:
         raise ValueError(f"weighted_sum: {len(weights)} weights for {len(inputs)} inputs")
     if _grad_mode.enabled and (bias is None or isinstance(bias, Value)):
         terms, datas = [], []
+        deepest = -1 if bias is None else bias._depth
         for w, x in zip(weights, inputs):
             if not (isinstance(w, Value) and isinstance(x, Value)):
                 break  # a number among them: the general route below
             data = w.data * x.data
-            terms.append(_pair_node(w, x, "*", _mul, data))
+            product = _pair_node(w, x, "*", _mul, data)
+            if product._depth > deepest:
+                deepest = product._depth
+            terms.append(product)
             datas.append(data)
         else:
             if bias is not None:
                 terms.append(bias)
                 datas.append(bias.data)
             if terms:
-                return _sum_node(terms, datas, 0.0)
+                return _sum_node(terms, datas, 0.0, 1 + deepest)
     terms = list(map(operator.mul, weights, inputs))
     if bias is not None:
         terms.append(bias)
     return add_all(terms)
 
 
-def _sum_node(nodes: list, datas: list, const: float) -> Value:
+def _sum_node(nodes: list, datas: list, const: float, depth: int) -> Value:
     """The n-ary "+" node over ``nodes`` (whose floats are ``datas``) plus a constant."""
     total = math.fsum(datas)  # exact, then rounded once: no order-dependent error
-    return _record(total + const if const else total, tuple(nodes), "+", _add, const or None)
+    return _record(total + const if const else total, tuple(nodes), "+", _add, const or None, depth)
 
 
 # ----------------------------------------------------------------------------- IEEE helpers
@@ -518,6 +531,8 @@ def _pair_node(a: Value, b: Value, op: str, rule, data: float) -> Value:
     out = _new(_PairValue)
     out._a = a
     out._b = b
+    depth, other = a._depth, b._depth
+    out._depth = 1 + (depth if depth > other else other)
     out._op = op
     out._rule = rule
     out._ctx = None
@@ -539,7 +554,7 @@ def _binary(op: str, forward, both_rule, const_rule):
         c = _constant(other)
         if c is NotImplemented:
             return NotImplemented
-        return _record(forward(self.data, c), (self,), op, const_rule, c)
+        return _record(forward(self.data, c), (self,), op, const_rule, c, self._depth + 1)
 
     return method
 
@@ -551,14 +566,14 @@ def _reflected(op: str, forward, rule):
         c = _constant(other)
         if c is NotImplemented:
             return NotImplemented
-        return _record(forward(c, self.data), (self,), op, rule, c)
+        return _record(forward(c, self.data), (self,), op, rule, c, self._depth + 1)
 
     return method
 
 
 def _unary(op: str, forward, rule):
     def method(self):
-        return _record(forward(self.data), (self,), op, rule)
+        return _record(forward(self.data), (self,), op, rule, None, self._depth + 1)
 
     method.__name__ = op
     method.__doc__ = f"{op}(self), differentiable."

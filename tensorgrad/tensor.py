@@ -66,6 +66,7 @@ class Tensor:
         "grad",
         "requires_grad",
         "_prev",
+        "_depth",
         "_op",
         "_rule",
         "_ctx",
@@ -387,6 +388,7 @@ def _init_leaf(t: Tensor, data: np.ndarray) -> None:
     t.grad = None
     t.requires_grad = False
     t._prev = ()
+    t._depth = 0
     t._op = ""
     t._rule = None
     t._ctx = None
@@ -415,11 +417,16 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
             break
     else:  # no parent needs a gradient: a constant
         return _leaf(data)
+    depth = 0
+    for p in parents:
+        if p._depth >= depth:
+            depth = p._depth + 1
     out = _new(Tensor)  # every slot set once: this runs for every op
     out.data = data
     out.grad = None
     out.requires_grad = True
     out._prev = parents
+    out._depth = depth
     out._op = op
     out._rule = rule
     out._ctx = ctx

@@ -1,8 +1,8 @@
 """The chain rule step by step: ``backward_steps(root)``.
 
-The steps follow the backward core's own schedule (reverse topological order, from
-``micrograd.autodiff.topological_order``): each node is processed once all of its
-consumers have passed their gradient down. A step shows the node, its op, the local
+The steps follow the backward core's own schedule (``micrograd.autodiff.backward_order``:
+by depth, deepest first): each node is processed once all of its consumers have passed
+their gradient down. A step shows the node, its op, the local
 derivative rule in words, the gradient that arrived, and what the node's rule (the
 engine's own ``_vjp``) adds to each parent. Nothing is written to any ``.grad``.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.autodiff import set_grad_enabled, topological_order
+from micrograd.autodiff import backward_order, set_grad_enabled
 
 from .draw import Drawing, Overlay, RenderError, _draw
 from .graph import describe_grad, escape, fmt, grad_array, is_tensor, param_names, walk
@@ -324,8 +324,8 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
     final: dict[int, Any] = {}
     steps: list[Step] = []
     with set_grad_enabled(False):
-        # The core's own schedule: reverse topological order, consumers before producers.
-        for node in reversed(topological_order([root])):
+        # The core's own schedule: consumers before producers.
+        for node in backward_order([root]):
             n = number(node)
             parents = prevs[n]
             g = grads.pop(n, None)

@@ -230,6 +230,34 @@ def test_a_hand_built_node_without_a_rule_says_what_to_do():
         assert x.grad == 0.0
 
 
+def test_hand_built_children_must_be_values():
+    with pytest.raises(TypeError, match="children must be Values, got 2.0"):
+        Value(3.0, (Value(1.0), 2.0), "+")
+
+
+def test_a_node_whose_prev_was_rewired_afterwards_raises_instead_of_a_wrong_gradient():
+    x = Value(0.5)
+    deep = x.tanh().exp().sin()  # three levels above x
+    shallow = x.relu()  # one level above x
+    shallow._prev = (deep,)  # now fed by a deeper node than it was made from
+    for run in (shallow.backward, lambda: micrograd.grad(shallow, [x])):
+        with pytest.raises(RuntimeError, match=r"'relu' node has depth 3.*_prev was changed"):
+            run()
+    assert x.grad == 0.0 and deep.grad == 0.0
+
+
+def test_backward_order_puts_every_node_after_all_of_its_consumers():
+    x, w = Value(0.3), Value(-1.2)
+    h = (x * w).tanh()
+    y = (h * x + h.exp() * w + x).relu() * h
+    order = autodiff.backward_order([y])
+    assert len(order) == len(set(order)) == len(autodiff.topological_order([y]))
+    position = {node: i for i, node in enumerate(order)}
+    for node in order:
+        for parent in node._prev:
+            assert position[parent] > position[node]
+
+
 def test_value_nodes_copy():
     a, b = Value(2.0), Value(3.0)
     y = a * b + a

@@ -73,6 +73,20 @@ def test_diamond():
     assert b.grad == c.data and c.grad == b.data  # every node shows its gradient
 
 
+def test_paths_of_unequal_length_all_arrive_before_the_node_runs():
+    # h reaches y directly and through a chain of three ops: its rule must wait for both.
+    # y = cos(sin(e^h))·h + h, h = tanh x
+    x = Value(0.4)
+    h = x.tanh()
+    y = h.exp().sin().cos() * h + h
+    y.backward()
+    hv = math.tanh(0.4)
+    e = math.exp(hv)
+    dy_dh = -math.sin(math.sin(e)) * math.cos(e) * e * hv + math.cos(math.sin(e)) + 1
+    assert h.grad == pytest.approx(dy_dh, rel=1e-14)
+    assert x.grad == pytest.approx(dy_dh * (1 - hv * hv), rel=1e-14)
+
+
 def test_deep_reuse_sums_every_path():
     # y = x·x·x·x built from one node four times: dy/dx = 4x³
     x = Value(1.3)

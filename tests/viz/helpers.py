@@ -39,6 +39,7 @@ class FakeTensor:
         self.grad = None
         self.requires_grad = requires_grad or any(p.requires_grad for p in prev)
         self._prev = tuple(prev)
+        self._depth = 1 + max(p._depth for p in prev) if prev else 0
         self._op = op
         self.label = label
 
