@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import ContextDecorator
 from typing import Any
@@ -214,19 +215,19 @@ def backward_order(roots: Iterable[Any]) -> list:
     nodes (as if every edge carried one). Each node comes after all of its consumers.
     """
     order: list = []
-    levels: dict = {}
+    levels = defaultdict(list)
     seen: set = set()
     for root in roots:
         if root not in seen:
             seen.add(root)
-            levels.setdefault(root._depth, []).append(root)
+            levels[root._depth].append(root)
     for depth in range(max(levels, default=-1), -1, -1):
         for node in levels.pop(depth, ()):
             order.append(node)
             for parent in node._prev:
                 if parent not in seen:
                     seen.add(parent)
-                    levels.setdefault(parent._depth, []).append(parent)
+                    levels[parent._depth].append(parent)
     return order
 
 
@@ -253,13 +254,13 @@ def _propagate(
     that is a key of ``wanted`` is stored there and no ``.grad`` is touched.
     """
     grads: dict = {}
-    levels: dict = {}  # depth -> the nodes of that depth that gradient has reached
+    levels = defaultdict(list)  # depth -> the nodes of that depth that gradient has reached
     for root, seed in zip(roots, seeds):
         if root in grads:
             grads[root] = grads[root] + seed
         else:
             grads[root] = seed
-            levels.setdefault(root._depth, []).append(root)
+            levels[root._depth].append(root)
     take, get = grads.pop, grads.get
     store = wanted is None
     if not store:
@@ -296,10 +297,7 @@ def _propagate(
                         f"less than the node's {depth}: its _prev was changed after it was "
                         "made; build the node with its parents instead"
                     )
-                try:
-                    levels[level].append(parent)
-                except KeyError:
-                    levels[level] = [parent]
+                levels[level].append(parent)
     if store:
         for node, g in grads.items():
             node._receive_grad(g)
