@@ -457,7 +457,7 @@ def scalar_constant(x: Any):
     if type(x) is float or type(x) is int:
         return x
     if isinstance(x, (bool, np.bool_)):
-        return int(x)
+        return bool(x)  # weak, as NumPy: bool_tensor + True stays bool
     if isinstance(x, numbers.Integral):
         return int(x)
     if isinstance(x, numbers.Real):

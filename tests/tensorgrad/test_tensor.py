@@ -155,6 +155,20 @@ def test_a_scalar_operand_does_not_promote_float32(op, c) -> None:
     assert g.dtype == F32
 
 
+@pytest.mark.parametrize("flag", [True, np.True_, False])
+@pytest.mark.parametrize(
+    "dtype", [np.bool_, np.int8, np.int64, np.float32, np.float64], ids=lambda d: d.__name__
+)
+def test_a_bool_scalar_is_weak_as_in_numpy(flag, dtype) -> None:
+    """``mask + True`` stays bool, ``ints * True`` int8: a bool scalar keeps the tensor's
+    dtype, as NumPy's does (it was an int that promoted bools to int64)."""
+    data = np.array([0, 1, 1], dtype=dtype)
+    t = tg.tensor(data, dtype=dtype)
+    for got, want in [(t + flag, data + flag), (flag * t, flag * data), (t**flag, data**flag)]:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.data, want)
+
+
 UNARY_AND_REDUCTIONS = {
     "neg": lambda t: -t,
     "abs": abs,
