@@ -43,19 +43,24 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def _walk(root: Module, descend: bool = True) -> Iterator[tuple[str, Any]]:
+def _walk(root: Module, descend: bool = True, unique: bool = True) -> Iterator[tuple[str, Any]]:
     """Pre-order over the Modules and Parameters reachable from ``root``, each once.
 
     Yields ``(dotted_name, object)``; ``root`` itself comes first with name ``""``.
-    With ``descend=False`` submodules are yielded but not entered.
+    With ``descend=False`` submodules are yielded but not entered. With ``unique=False``
+    a shared module or Parameter comes under every name it has (as ``state_dict`` lists
+    tied weights); only a container inside itself is not entered again.
     """
     seen: set[int] = set()
-    stack: list[tuple[str, Any]] = [("", root)]
+    stack: list[tuple[str, Any, tuple]] = [("", root, ())]  # the ids of the containers above
     while stack:
-        name, obj = stack.pop()
-        if id(obj) in seen:
+        name, obj, above = stack.pop()
+        if unique:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+        elif id(obj) in above:
             continue
-        seen.add(id(obj))
         if isinstance(obj, Parameter):
             yield name, obj
             continue
@@ -69,8 +74,9 @@ def _walk(root: Module, descend: bool = True) -> Iterator[tuple[str, Any]]:
         else:  # list or tuple
             items = enumerate(obj)
         prefix = f"{name}." if name else ""
+        path = above + (id(obj),)
         children = [
-            (f"{prefix}{key}", value)
+            (f"{prefix}{key}", value, path)
             for key, value in items
             if isinstance(value, (Module, Parameter, list, tuple, dict))
         ]
@@ -102,6 +108,9 @@ class Module:
     def parameters(self) -> list[Parameter]:
         """The Parameters, in attribute order, each once (a list, as micrograd's)."""
         return [p for n, p in _walk(self) if isinstance(p, Parameter)]
+
+    def _every_parameter_name(self) -> list[tuple[str, Parameter]]:
+        return [(n, p) for n, p in _walk(self, unique=False) if isinstance(p, Parameter)]
 
     def named_modules(self) -> list[tuple[str, Module]]:
         """``(name, Module)`` pairs, this module first (named ``""``), then pre-order."""
@@ -142,8 +151,12 @@ class Module:
     # -- state dicts --------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An ordered ``name -> ndarray`` dict of copies of the Parameters' data."""
-        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+        """An ordered ``name -> ndarray`` dict of copies of the Parameters' data.
+
+        A Parameter shared by two modules (tied weights) is listed under each of its
+        names, as PyTorch does, so the names match the model's attributes one to one.
+        """
+        return OrderedDict((n, p.data.copy()) for n, p in self._every_parameter_name())
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
@@ -158,7 +171,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
+        own = dict(self._every_parameter_name())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems, arrays = [], {}

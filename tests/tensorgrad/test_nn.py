@@ -181,6 +181,44 @@ def test_load_state_dict_non_strict():
         model.load_state_dict([("a", 1)])
 
 
+def _tie(model):
+    """An encoder and a decoder sharing one weight, and the encoder again under a second name."""
+    model.enc = model.Linear(3, 3)
+    model.dec = model.Linear(3, 3)
+    model.dec.weight = model.enc.weight
+    model.again = model.enc
+    return model
+
+
+def test_state_dict_lists_shared_parameters_under_every_name_as_torch():
+    class Tied(nn.Module):
+        Linear = nn.Linear
+
+    class TorchTied(torch.nn.Module):
+        Linear = torch.nn.Linear
+
+    model, ref = _tie(Tied()), _tie(TorchTied())
+    names = ["enc.weight", "enc.bias", "dec.weight", "dec.bias", "again.weight", "again.bias"]
+    assert list(model.state_dict()) == list(ref.state_dict()) == names
+    assert [n for n, _ in model.named_parameters()] == ["enc.weight", "enc.bias", "dec.bias"]
+
+    state = model.state_dict()  # a file saved by one model loads into another
+    state["dec.weight"] = state["enc.weight"] = np.full((3, 3), 2.0)
+    del state["again.weight"]
+    fresh = _tie(Tied())
+    assert fresh.load_state_dict(state, strict=False).missing_keys == ["again.weight"]
+    np.testing.assert_array_equal(fresh.dec.weight.data, np.full((3, 3), 2.0))
+    with pytest.raises(RuntimeError, match='Missing key.*"again.weight"'):
+        fresh.load_state_dict(state)
+
+
+def test_a_module_that_holds_itself_is_walked_once() -> None:
+    model = nn.Linear(2, 2)
+    model.me = model
+    assert list(model.state_dict()) == ["weight", "bias"]
+    assert [n for n, _ in model.named_modules()] == [""]
+
+
 # ----------------------------------------------------------------------------- Linear vs torch
 
 
