@@ -281,7 +281,10 @@ second slot) $+ \; 1$ (through the sum). This is the multivariable chain rule, a
 backward pass *accumulates* gradients with `+=` instead of overwriting them. (Writing `=`
 there is the classic bug of a hand-written backward pass.) To be sure every contribution has
 arrived before a node passes its gradient on, the backward pass visits nodes in reverse
-*topological order*: a node only after everything that consumed it.
+*topological order*: a node only after everything that consumed it. minigrad gets such an
+order without sorting: every node records its *depth* when it is made (0 for an input, else
+one more than its deepest input), so everything that consumed a node is deeper than it, and
+the pass goes level by level from the deepest up.
 
 # %% [markdown]
 ## A neuron
@@ -289,7 +292,9 @@ arrived before a node passes its gradient on, the backward pass visits nodes in 
 A neuron computes $o = \tanh(x_1 w_1 + x_2 w_2 + b)$: inputs times weights, plus a bias,
 squashed by a nonlinearity. We use `micrograd.add_all` for the sum, which makes **one** sum
 node with three inputs (as `micrograd.nn.Neuron` does) instead of a chain of two `+` nodes.
-The bias is chosen so that the numbers come out round: $o = 1/\sqrt 2$.
+The bias is chosen so that the numbers come out round: $o = 1/\sqrt 2$. From here on the
+graphs are drawn top to bottom (`rankdir="TB"`) so that the bigger ones fit the page; the
+classic left-to-right drawing is `rankdir="LR"`, the default.
 
 # %%
 x1 = Value(2.0, label="x1")
@@ -307,7 +312,7 @@ n.label = "n"
 o = n.tanh()
 o.label = "o"
 print(f"o = {o.data:.6f}, 1/sqrt(2) = {1 / math.sqrt(2):.6f}")
-viz.draw(o, show_grad=False)
+viz.draw(o, show_grad=False, rankdir="TB")
 
 # %% [markdown]
 ### The backward pass, step by step
@@ -334,21 +339,21 @@ point the way the forward pass computed; gradients travel against them, from a n
 its inputs. Here is the sum node's step (step 2 of the table):
 
 # %%
-steps.draw(1)
+steps.draw(1, rankdir="TB")
 
 # %% [markdown]
 …and the next one, where the first product splits its gradient between its factors (each
 gets the gradient times the other factor):
 
 # %%
-steps.draw(2)
+steps.draw(2, rankdir="TB")
 
 # %% [markdown]
 Now the real backward pass, and the finished picture:
 
 # %%
 o.backward()
-viz.draw(o)
+viz.draw(o, rankdir="TB")
 
 # %% [markdown]
 ### Checking the neuron by hand
@@ -408,7 +413,7 @@ o_.backward()
 for old, new in zip(leaves, leaves2):
     print(f"{old.label:3} tanh op: {old.grad: .12f}   via exp: {new.grad: .12f}")
 print(f"largest difference: {max(abs(u.grad - v.grad) for u, v in zip(leaves, leaves2)):.1e}")
-viz.draw(o_)
+viz.draw(o_, rankdir="TB")
 
 # %% [markdown]
 The level of detail of the operations is a design choice: an operation is welcome as long as
@@ -524,7 +529,7 @@ print(f"micrograd: {out_scalar.data:.12f}   tensorgrad: {out_tensor.item():.12f}
 
 # %%
 names = {**micrograd_names(small), **tensorgrad_names(small_t)}
-viz.side_by_side(out_scalar, out_tensor, params=names, show_grad=False).combined()
+viz.side_by_side(out_scalar, out_tensor, params=names, show_grad=False, rankdir="TB").combined()
 
 # %% [markdown]
 The micrograd graph has a node for every weight, every product $w_{jk} x_k$, every sum and
@@ -768,7 +773,7 @@ loss = ((Y - T) ** 2).sum()
 loss.label = "loss"
 loss.backward()
 print("Y.grad shape:", Y.grad.shape, "   b.grad shape:", b.grad.shape)
-viz.draw(loss)
+viz.draw(loss, rankdir="TB")
 
 # %% [markdown]
 `Y.grad` has one entry per element of `Y`: shape `(4, 2)`. But `b` has only 2 numbers, so its
@@ -861,7 +866,7 @@ print("gradient of b with an explicit broadcast_to:", g_explicit.numpy())
 same = np.allclose(g_explicit.numpy(), b.grad.numpy())
 print("same as before:", same)
 assert same
-viz.draw(loss2, show_grad=False)
+viz.draw(loss2, show_grad=False, rankdir="TB")
 
 # %% [markdown]
 ## Matrix multiplication
@@ -986,7 +991,7 @@ Z.label = "Z"
 out = (Z.tanh() ** 2).mean()
 out.label = "loss"
 out.backward()
-viz.draw(out)
+viz.draw(out, rankdir="TB")
 
 # %% [markdown]
 ## What to take away
@@ -1457,7 +1462,7 @@ values only.)
 
 # %%
 df.label = "df/dx"
-viz.draw(df, show_grad=False)
+viz.draw(df, show_grad=False, rankdir="TB")
 
 # %% [markdown]
 A check that does not trust any derivative formula or any second-order machinery: a central
