@@ -417,7 +417,7 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
             break
     else:  # no parent needs a gradient: a constant
         return _leaf(data)
-    depth = 0
+    depth = 0  # one more than the deepest parent: the core's backward goes by depth
     for p in parents:
         if p._depth >= depth:
             depth = p._depth + 1

@@ -2,9 +2,9 @@
 
 The steps follow the backward core's own schedule (``micrograd.autodiff.backward_order``:
 by depth, deepest first): each node is processed once all of its consumers have passed
-their gradient down. A step shows the node, its op, the local
-derivative rule in words, the gradient that arrived, and what the node's rule (the
-engine's own ``_vjp``) adds to each parent. Nothing is written to any ``.grad``.
+their gradient down. A step shows the node, its op, the local derivative rule in words,
+the gradient that arrived, and what the node's rule (the engine's own ``_vjp``) adds to
+each parent. Nothing is written to any ``.grad``.
 """
 
 from __future__ import annotations
