@@ -225,10 +225,20 @@ def backward_order(roots: Iterable[Any]) -> list:
         for node in levels.pop(depth, ()):
             order.append(node)
             for parent in node._prev:
+                if parent._depth >= depth:
+                    raise _rewired(node, parent._depth, depth)
                 if parent not in seen:
                     seen.add(parent)
                     levels[parent._depth].append(parent)
     return order
+
+
+def _rewired(node: Any, level: int, depth: int) -> RuntimeError:
+    return RuntimeError(
+        f"backward: a parent of the '{node._op}' node has depth {level}, not less than the "
+        f"node's {depth}: its _prev was changed after it was made; build the node with its "
+        "parents instead"
+    )
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -285,19 +295,15 @@ def _propagate(
             for parent, pg in zip(parents, parent_grads):
                 if pg is None:
                     continue
-                old = get(parent)
-                if old is not None:
-                    grads[parent] = old + pg
-                    continue
-                grads[parent] = pg  # the first gradient to reach it: it joins its level
                 level = parent._depth
-                if level >= depth:
-                    raise RuntimeError(
-                        f"backward: a parent of the '{node._op}' node has depth {level}, not "
-                        f"less than the node's {depth}: its _prev was changed after it was "
-                        "made; build the node with its parents instead"
-                    )
-                levels[level].append(parent)
+                if level >= depth:  # its rule may have run already: never add in late
+                    raise _rewired(node, level, depth)
+                old = get(parent)
+                if old is None:
+                    grads[parent] = pg  # the first gradient to reach it: it joins its level
+                    levels[level].append(parent)
+                else:
+                    grads[parent] = old + pg
     if store:
         for node, g in grads.items():
             node._receive_grad(g)

@@ -246,6 +246,18 @@ def test_a_node_whose_prev_was_rewired_afterwards_raises_instead_of_a_wrong_grad
     assert x.grad == 0.0 and deep.grad == 0.0
 
 
+def test_a_rewired_prev_raises_even_when_the_parent_already_has_a_gradient():
+    x = Value(0.5)
+    deep = x.tanh().exp().sin()
+    shallow = x.relu()
+    y = deep + shallow  # deep first gets its gradient from y, legitimately
+    shallow._prev = (deep,)
+    for run in (y.backward, lambda: autodiff.backward_order([y])):
+        with pytest.raises(RuntimeError, match=r"'relu' node has depth 3.*_prev was changed"):
+            run()
+    assert x.grad == 0.0
+
+
 def test_backward_order_puts_every_node_after_all_of_its_consumers():
     x, w = Value(0.3), Value(-1.2)
     h = (x * w).tanh()
