@@ -306,7 +306,7 @@ class Tensor:
     def _free_saved(self) -> None:
         # A scalar operand (x * 2) is part of the graph's structure, like the forward
         # values: it stays, so the graph can still be drawn. Saved arrays go.
-        if type(self._ctx) not in (int, float):
+        if type(self._ctx) not in (bool, int, float):
             self._ctx = FREED
 
     def _seed(self, gradient, graph: bool, op: str = "backward", arg: str = "gradient"):

@@ -318,3 +318,6 @@ def test_a_tensor_graph_keeps_its_constants_after_backward():
     y.backward()  # frees what the rules saved, not the scalar operands
     source = viz.draw(y).source
     assert "<* 3>" in source and "<1 ->" in source
+    z = (t * True).sum()  # a bool operand stays a bool (as NumPy) and a constant too
+    z.backward()
+    assert "<* 1>" in viz.draw(z).source
