@@ -284,6 +284,8 @@ def _extremum(op: str, forward, loses, a, b) -> Tensor:
     a, b = _pair(a, b)
     _broadcast_shape(op, a, b)
     x, y = a.data, b.data
+    if not (_grad_mode.enabled and (a.requires_grad or b.requires_grad)):
+        return record(forward(x, y), (a, b), op, _extremum_rule)  # a constant: no weights
     # A side gets the gradient unless it lost, half of it at a tie. A nan compares false
     # both ways, so where one is nan (the result is nan) both sides get it, as PyTorch.
     dtype = np.result_type(x, y)

@@ -169,6 +169,17 @@ def test_a_bool_scalar_is_weak_as_in_numpy(flag, dtype) -> None:
         np.testing.assert_array_equal(got.data, want)
 
 
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_and_minimum_of_bool_and_int_tensors_as_numpy(op) -> None:
+    for dtype in (np.bool_, np.int32):
+        x = np.array([0, 1, 1, 0], dtype=dtype)
+        y = np.array([1, 1, 0, 0], dtype=dtype)
+        got = getattr(tg, op)(tg.tensor(x, dtype=dtype), tg.tensor(y, dtype=dtype))
+        want = getattr(np, op)(x, y)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.data, want)
+
+
 UNARY_AND_REDUCTIONS = {
     "neg": lambda t: -t,
     "abs": abs,
