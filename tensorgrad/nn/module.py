@@ -44,7 +44,7 @@ class Parameter(Tensor):
 
 
 def _walk(root: Module, descend: bool = True, unique: bool = True) -> Iterator[tuple[str, Any]]:
-    """Pre-order over the Modules and Parameters reachable from ``root``, each once.
+    """Pre-order over the Modules and Parameters reachable from ``root``, each once by default.
 
     Yields ``(dotted_name, object)``; ``root`` itself comes first with name ``""``.
     With ``descend=False`` submodules are yielded but not entered. With ``unique=False``
