@@ -12,6 +12,11 @@ a small protocol that every node type implements:
     Every consumer of a node is deeper than it, so visiting the nodes that gradient
     reaches level by level, deepest first, is a topological order: the backward pass
     needs no separate sort.
+``node._pass_grad``
+    scratch space of the running backward pass: the gradient summed into the node so
+    far, ``None`` outside a pass. It lives on the node rather than in a table of the
+    pass: the pass reads the node anyway, while a table of every node is more memory
+    to walk through, at random places.
 ``node._vjp(g, graph)``
     the vector-Jacobian product: the output gradient ``g`` -> one gradient per
     parent slot (``None`` for a parent that needs none). With ``graph=False`` the
@@ -41,6 +46,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import ContextDecorator
+from itertools import chain
 from typing import Any
 
 __all__ = [
@@ -64,6 +70,7 @@ class _GradMode(threading.local):
     def __init__(self) -> None:  # runs once in each thread that uses it
         self.enabled = True  # an instance attribute: the ops read it on every call
         self.saved: list[bool] = []
+        self.in_pass = False  # is a backward pass running in this thread?
 
 
 _mode = _GradMode()
@@ -244,6 +251,11 @@ def _rewired(node: Any, level: int, depth: int) -> RuntimeError:
 # ----------------------------------------------------------------------------- the pass
 
 
+# Passes keep their sums on the nodes, so two passes through a shared node (two threads
+# training one model) must not overlap: they take turns.
+_one_pass_at_a_time = threading.Lock()
+
+
 def _propagate(
     roots: Sequence[Any],
     seeds: Sequence[Any],
@@ -254,34 +266,57 @@ def _propagate(
 ) -> None:
     """Run the backward pass from ``roots`` with starting gradients ``seeds``.
 
-    Nodes are visited by depth, deepest first (see ``_depth``), so every consumer of a
-    node has added its share before the node's own rule runs: a node used twice gets
-    the sum. A node joins its level when the first gradient reaches it, so the pass
-    touches only nodes that gradient reaches, each once. With ``wanted`` None
-    (``backward``) every leaf reached, and every interior node that retains its
-    gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails midway
-    changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
-    that is a key of ``wanted`` is stored there and no ``.grad`` is touched.
+    With ``wanted`` None (``backward``) every leaf reached, and every interior node that
+    retains its gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails
+    midway changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
+    that is a key of ``wanted`` is stored there and no ``.grad`` is touched. Either way
+    no node keeps a ``_pass_grad`` afterwards, even when a rule raised.
     """
-    grads: dict = {}
+    if _mode.in_pass:
+        raise RuntimeError(
+            "backward: a backward pass was started from inside another one in the same "
+            "thread (from a _backward function?); run it after the first one returns"
+        )
     levels = defaultdict(list)  # depth -> the nodes of that depth that gradient has reached
-    for root, seed in zip(roots, seeds):
-        if root in grads:
-            grads[root] = grads[root] + seed
-        else:
-            grads[root] = seed
-            levels[root._depth].append(root)
-    take, get = grads.pop, grads.get
+    receivers: list = []  # (backward) nodes whose sum goes to _receive_grad at the end
+    with _one_pass_at_a_time:
+        _mode.in_pass = True
+        try:
+            _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted)
+            for node in receivers:
+                g, node._pass_grad = node._pass_grad, None
+                node._receive_grad(g)
+            receivers.clear()
+        finally:
+            _mode.in_pass = False
+            for node in chain(receivers, *levels.values()):  # after an error: sums left
+                node._pass_grad = None
+
+
+def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted) -> None:
+    """The pass itself (see ``_propagate``; ``levels`` and ``receivers`` start empty).
+
+    Nodes are visited by depth, deepest first (see ``_depth``), so every consumer of a
+    node has added its share into ``_pass_grad`` before the node's own rule runs: a node
+    used twice gets the sum. A node joins its level when the first gradient reaches it,
+    so the pass touches only nodes that gradient reaches, each once.
+    """
     store = wanted is None
-    if not store:
-        needed = _rules_to_run(topological_order(roots), wanted)
+    needed = None if store else _rules_to_run(topological_order(roots), wanted)
+    for root, seed in zip(roots, seeds):
+        if root._pass_grad is None:
+            root._pass_grad = seed
+            levels[root._depth].append(root)
+        else:  # an output listed twice: its seeds add up
+            root._pass_grad = root._pass_grad + seed
     for depth in range(max(levels, default=-1), -1, -1):
         for node in levels.pop(depth, ()):  # the pass lets go of each level it is done with
+            g = node._pass_grad
             parents = node._prev
             if store and (not parents or node._retains_grad):
-                g = get(node)  # kept in grads: stored once every rule has run
+                receivers.append(node)  # its sum stays until every rule has run
             else:
-                g = take(node)
+                node._pass_grad = None  # and the pass lets go of the gradient as it goes
                 if not store:
                     if node in wanted:
                         wanted[node] = g
@@ -298,15 +333,12 @@ def _propagate(
                 level = parent._depth
                 if level >= depth:  # its rule may have run already: never add in late
                     raise _rewired(node, level, depth)
-                old = get(parent)
-                if old is None:
-                    grads[parent] = pg  # the first gradient to reach it: it joins its level
+                old = parent._pass_grad
+                if old is None:  # the first gradient to reach it: it joins its level
+                    parent._pass_grad = pg
                     levels[level].append(parent)
                 else:
-                    grads[parent] = old + pg
-    if store:
-        for node, g in grads.items():
-            node._receive_grad(g)
+                    parent._pass_grad = old + pg
 
 
 def _rules_to_run(order: list, wanted: dict) -> set:

@@ -28,7 +28,18 @@ _depth_of = operator.attrgetter("_depth")
 class Value:
     """A scalar node: ``data`` (float), ``grad`` (float), ``_prev`` (parents), ``_op``."""
 
-    __slots__ = ("data", "grad", "_prev", "_op", "_rule", "_ctx", "_depth", "label", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "_prev",
+        "_op",
+        "_rule",
+        "_ctx",
+        "_depth",
+        "_pass_grad",
+        "label",
+        "__weakref__",
+    )
     _retains_grad = True  # every Value shows the gradient of the latest backward
 
     def __init__(self, data, _children=(), _op: str = "", label: str = "") -> None:
@@ -47,6 +58,7 @@ class Value:
         rule, arity = _RULES_BY_NAME.get(_op, (None, 0))
         self._rule = rule if self._prev and arity in (None, len(self._prev)) else None
         self._ctx = None
+        self._pass_grad = None
         self.label = label
 
     def __repr__(self) -> str:
@@ -218,6 +230,7 @@ def _record(data: float, prev: tuple, op: str, rule, ctx=None, depth: int = 0) -
     out = _new(Value)
     out.data = data
     out.grad = 0.0
+    out._pass_grad = None
     out.label = ""
     if _grad_mode.enabled:
         out._prev = prev
@@ -538,6 +551,7 @@ def _pair_node(a: Value, b: Value, op: str, rule, data: float) -> Value:
     out._ctx = None
     out.data = data
     out.grad = 0.0
+    out._pass_grad = None
     out.label = ""
     return out
 

@@ -67,6 +67,7 @@ class Tensor:
         "requires_grad",
         "_prev",
         "_depth",
+        "_pass_grad",
         "_op",
         "_rule",
         "_ctx",
@@ -389,6 +390,7 @@ def _init_leaf(t: Tensor, data: np.ndarray) -> None:
     t.requires_grad = False
     t._prev = ()
     t._depth = 0
+    t._pass_grad = None
     t._op = ""
     t._rule = None
     t._ctx = None
@@ -427,6 +429,7 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
     out.requires_grad = True
     out._prev = parents
     out._depth = depth
+    out._pass_grad = None
     out._op = op
     out._rule = rule
     out._ctx = ctx

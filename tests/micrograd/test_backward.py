@@ -7,12 +7,13 @@ import copy
 import gc
 import math
 import sys
+import threading
 import weakref
 
 import pytest
 
 import micrograd
-from micrograd import Value, autodiff
+from micrograd import Value, add_all, autodiff
 from micrograd.nn import MLP
 
 # ----------------------------------------------------------------------------- basics
@@ -268,6 +269,72 @@ def test_backward_order_puts_every_node_after_all_of_its_consumers():
     for node in order:
         for parent in node._prev:
             assert position[parent] > position[node]
+
+
+# ----------------------------------------------------------------------------- the pass's sums
+# A pass sums each node's gradient on the node itself (``_pass_grad``); none of it may
+# outlive the pass, whether it ends well or not, and two passes must never mix sums.
+
+
+def test_a_failed_pass_leaves_no_sum_that_a_later_pass_would_pick_up():
+    x = Value(3.0)
+    m = x * 2  # runs its rule before the failure: x holds a sum, still to be used
+    bad = Value(1.0, (x,), "**2")  # no rule: the pass fails when it reaches it
+    z = m * bad
+    for run in (z.backward, lambda: micrograd.grad(z, [x])):
+        with pytest.raises(RuntimeError, match="no gradient rule"):
+            run()
+    # Had m or x kept a sum, this pass would add to it, or skip them as already reached.
+    (m * 1.5).backward()
+    assert (m.grad, x.grad) == (1.5, 3.0)
+    assert micrograd.grad(m * 1.5, [x])[0].data == 3.0
+
+
+def test_a_backward_started_inside_a_backward_raises_and_the_thread_recovers():
+    x = Value(2.0)
+    out = Value(x.data, (x,), "identity")
+
+    def _backward():
+        (Value(1.0) * 2).backward()  # another pass, from inside this one's rule
+        x.grad += out.grad
+
+    out._backward = _backward
+    with pytest.raises(RuntimeError, match="started from inside another one"):
+        out.backward()
+    (x * 3).backward()
+    assert x.grad == 3.0
+
+
+def test_threads_sharing_a_parameter_each_get_their_own_gradient():
+    # Each thread's pass runs through the shared w; passes must take turns, not mix sums.
+    # A tiny switch interval makes the threads trade the interpreter every few ops.
+    w = Value(0.5)
+    terms, n_threads = 3_000, 4
+    barrier = threading.Barrier(n_threads)
+    got, errors = {}, []
+
+    def work(k: int) -> None:
+        try:
+            y = add_all([w * float(k + 1) for _ in range(terms)])  # dy/dw = terms (k + 1)
+            barrier.wait(timeout=30)
+            got[k] = micrograd.grad(y, [w])[0].data
+            y.backward()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+    assert got == {k: terms * (k + 1.0) for k in range(n_threads)}
+    assert w.grad == terms * sum(k + 1.0 for k in range(n_threads))
 
 
 def test_value_nodes_copy():

@@ -40,6 +40,7 @@ class FakeTensor:
         self.requires_grad = requires_grad or any(p.requires_grad for p in prev)
         self._prev = tuple(prev)
         self._depth = 1 + max(p._depth for p in prev) if prev else 0
+        self._pass_grad = None
         self._op = op
         self.label = label
 
