@@ -310,7 +310,9 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
         else:  # an output listed twice: its seeds add up
             root._pass_grad = root._pass_grad + seed
     for depth in range(max(levels, default=-1), -1, -1):
-        for node in levels.pop(depth, ()):  # the pass lets go of each level it is done with
+        if depth not in levels:
+            continue
+        for node in levels[depth]:
             g = node._pass_grad
             parents = node._prev
             if store and (not parents or node._retains_grad):
@@ -339,6 +341,7 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
                     levels[level].append(parent)
                 else:
                     parent._pass_grad = old + pg
+        del levels[depth]  # the pass lets go of each level once it is done with all of it
 
 
 def _rules_to_run(order: list, wanted: dict) -> set:

@@ -290,6 +290,17 @@ def test_a_failed_pass_leaves_no_sum_that_a_later_pass_would_pick_up():
     assert micrograd.grad(m * 1.5, [x])[0].data == 3.0
 
 
+def test_a_failed_pass_leaves_no_sum_on_the_nodes_of_its_level_still_to_come():
+    x = Value(3.0)
+    bad = Value(1.0, (x,), "**2")  # no rule
+    m = x * 2
+    z = bad * m  # bad and m share a level; bad comes first and fails before m's turn
+    with pytest.raises(RuntimeError, match="no gradient rule"):
+        z.backward()
+    (m * 1.5).backward()
+    assert (m.grad, x.grad) == (1.5, 3.0)
+
+
 def test_a_backward_started_inside_a_backward_raises_and_the_thread_recovers():
     x = Value(2.0)
     out = Value(x.data, (x,), "identity")
