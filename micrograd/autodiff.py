@@ -16,7 +16,9 @@ a small protocol that every node type implements:
     scratch space of the running backward pass: the gradient summed into the node so
     far, ``None`` outside a pass. It lives on the node rather than in a table of the
     pass: the pass reads the node anyway, while a table of every node is more memory
-    to walk through, at random places.
+    to walk through, at random places. So passes take turns (a lock): a rule must not
+    wait for a backward in another thread. A node type's ``__setstate__`` is
+    :func:`restore_node`, so that a copy never takes a sum of a running pass.
 ``node._vjp(g, graph)``
     the vector-Jacobian product: the output gradient ``g`` -> one gradient per
     parent slot (``None`` for a parent that needs none). With ``graph=False`` the
@@ -58,6 +60,7 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "restore_node",
 ]
 
 
@@ -254,6 +257,18 @@ def _rewired(node: Any, level: int, depth: int) -> RuntimeError:
 # Passes keep their sums on the nodes, so two passes through a shared node (two threads
 # training one model) must not overlap: they take turns.
 _one_pass_at_a_time = threading.Lock()
+
+
+def restore_node(node: Any, state: Any) -> None:
+    """``__setstate__`` of the node types (copy, deepcopy): every slot but ``_pass_grad``.
+
+    A copy taken while another thread's pass runs through the node must not take that
+    pass's sum with it: a later pass would find the copy already "reached" and skip it.
+    """
+    instance_dict, slots = state if isinstance(state, tuple) else (state, None)
+    for name, value in chain((instance_dict or {}).items(), (slots or {}).items()):
+        setattr(node, name, value)
+    node._pass_grad = None
 
 
 def _propagate(

@@ -67,6 +67,8 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    __setstate__ = autodiff.restore_node  # copies take no sum of a running backward pass
+
     @property
     def _const(self) -> tuple[float, str] | None:
         """The constant operand of ``x op c`` or ``c op x`` and its side, for drawings."""
@@ -524,7 +526,7 @@ class _PairValue(Value):
 
     __slots__ = ("_a", "_b")
 
-    def _set_prev(self, prev: tuple) -> None:  # copy.copy / deepcopy restore slots this way
+    def _set_prev(self, prev: tuple) -> None:  # copy.copy / deepcopy restore _prev this way
         self._a, self._b = prev
 
     _prev = property(operator.attrgetter("_a", "_b"), _set_prev, doc="The two operands.")

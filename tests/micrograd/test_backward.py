@@ -316,6 +316,26 @@ def test_a_backward_started_inside_a_backward_raises_and_the_thread_recovers():
     assert x.grad == 3.0
 
 
+def test_a_copy_taken_during_a_pass_takes_none_of_its_sums():
+    # As a snapshot of a model taken by another thread while this one runs backward.
+    x, w = Value(2.0), Value(3.0)
+    y = x * w
+    held = Value(1.0, (Value(1.0),), "identity")  # runs its rule after y's, in y's level
+    copies = []
+
+    def _backward():  # y holds its gradient, x and w theirs so far: the pass is midway
+        copies.extend((copy.deepcopy(y), copy.copy(y)))
+        held._prev[0].grad += held.grad
+
+    held._backward = _backward
+    (y + held).backward()
+    deep, shallow = copies
+    (deep * 2.0).backward()  # a copy that kept the pass's sum would count as reached
+    assert [p.grad for p in deep._prev] == [6.0, 4.0]
+    (shallow * 2.0).backward()  # shares x and w: each adds 2 dy/d(leaf) to 3 and 2
+    assert (x.grad, w.grad) == (9.0, 6.0)
+
+
 def test_threads_sharing_a_parameter_each_get_their_own_gradient():
     # Each thread's pass runs through the shared w; passes must take turns, not mix sums.
     # A tiny switch interval makes the threads trade the interpreter every few ops.

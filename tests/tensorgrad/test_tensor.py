@@ -4,6 +4,7 @@ expected value is hand math or NumPy."""
 
 from __future__ import annotations
 
+import copy
 import gc
 import sys
 import threading
@@ -500,6 +501,19 @@ def test_the_gradient_below_a_full_reduction_is_a_private_array(reduction, keepd
     expected = np.full((2, 3), 1.0 if reduction == "sum" else 1 / 6, np.float32)
     expected[0, 0] = 7.0
     np.testing.assert_array_equal(g, expected)
+
+
+def test_a_copy_takes_no_sum_of_a_backward_pass_running_elsewhere() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    w._pass_grad = np.array([5.0, 5.0])  # what another thread's pass holds midway
+    try:
+        for twin in (copy.copy(w), copy.deepcopy(w)):
+            (twin * 3).sum().backward()  # a kept sum: the copy would count as reached
+            np.testing.assert_array_equal(twin.grad.data, [3.0, 3.0])
+            np.testing.assert_array_equal(twin.data, [1.0, 2.0])
+            assert twin.requires_grad and twin is not w
+    finally:
+        w._pass_grad = None
 
 
 # ----------------------------------------------------------------------------- grad mode
