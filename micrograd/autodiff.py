@@ -295,8 +295,8 @@ def _propagate(
     levels = defaultdict(list)  # depth -> the nodes of that depth that gradient has reached
     receivers: list = []  # (backward) nodes whose sum goes to _receive_grad at the end
     with _one_pass_at_a_time:
-        _mode.in_pass = True
         try:
+            _mode.in_pass = True
             _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted)
             for node in receivers:
                 g, node._pass_grad = node._pass_grad, None
