@@ -22,7 +22,6 @@ __all__ = ["Value", "add_all", "weighted_sum"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
 _new = object.__new__  # a bare instance; the op methods fill in every slot themselves
-_depth_of = operator.attrgetter("_depth")
 
 
 class Value:
@@ -51,7 +50,7 @@ class Value:
                 raise TypeError(
                     f"Value(..., _children): children must be Values, got {child!r:.60}"
                 )
-        self._depth = 1 + max(map(_depth_of, self._prev)) if self._prev else 0
+        self._depth = autodiff.depth_above(self._prev)
         self._op = _op
         # Classic code may build nodes by hand, e.g. Value(a.data * b.data, (a, b), "*"),
         # and then assign their ``_backward`` (see there).
@@ -266,7 +265,7 @@ def add_all(values: Iterable) -> Value:
             break
     if not nodes:
         return Value(const)
-    return _sum_node(nodes, [v.data for v in nodes], const, 1 + max(map(_depth_of, nodes)))
+    return _sum_node(nodes, [v.data for v in nodes], const, autodiff.depth_above(nodes))
 
 
 def weighted_sum(weights: Sequence, inputs: Sequence, bias=None) -> Value:

@@ -27,6 +27,7 @@ from micrograd import autodiff
 __all__ = ["Tensor", "tensor", "record", "is_tensor", "mark_changed"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
+_depth_above = autodiff.depth_above
 
 
 class _Freed:
@@ -420,16 +421,12 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
             break
     else:  # no parent needs a gradient: a constant
         return _leaf(data)
-    depth = 0  # one more than the deepest parent: the core's backward goes by depth
-    for p in parents:
-        if p._depth >= depth:
-            depth = p._depth + 1
     out = _new(Tensor)  # every slot set once: this runs for every op
     out.data = data
     out.grad = None
     out.requires_grad = True
     out._prev = parents
-    out._depth = depth
+    out._depth = _depth_above(parents)  # the core's backward goes by depth
     out._pass_grad = None
     out._op = op
     out._rule = rule
