@@ -4,7 +4,14 @@ The core knows nothing about floats or arrays. It sees a computation graph throu
 a small protocol that every node type implements:
 
 ``node._prev``
-    the parent nodes, in argument order (a tuple; ``a * a`` has two slots).
+    the parent nodes, in argument order (a tuple; ``a * a`` has two slots): the graph
+    as it is drawn and walked by :func:`backward_order`.
+``node._parents``
+    the parents the backward pass sends gradient to: the same tuple as ``_prev``
+    for every node but a fused one, which the pass differentiates as one step while
+    ``_prev`` shows its inner nodes (made when first asked for; see the scalar
+    engine's ``weighted_sum``). Showing them makes it an ordinary node, whose
+    ``_parents`` is then ``_prev``; it waits for any running pass (:func:`between_passes`).
 ``node._op``
     a short op name for display ("+", "tanh", "matmul", ...); "" for a leaf.
 ``node._depth``
@@ -46,9 +53,10 @@ import functools
 import inspect
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from contextlib import ContextDecorator
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ContextDecorator, contextmanager
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 __all__ = [
@@ -62,6 +70,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "restore_node",
+    "between_passes",
 ]
 
 
@@ -183,7 +192,13 @@ class enable_grad(_ModeSwitch):
 
 
 def topological_order(roots: Iterable[Any]) -> list:
-    """Every node reachable from ``roots``, each once, parents before the nodes they feed.
+    """Every node reachable from ``roots`` through ``_prev`` (the graph as it is drawn),
+    each once, parents before the nodes they feed."""
+    return _depth_first(roots, attrgetter("_prev"))
+
+
+def _depth_first(roots: Iterable[Any], parents_of: Callable[[Any], tuple]) -> list:
+    """Every node reachable from ``roots`` through ``parents_of``, parents first.
 
     An iterative depth-first search. A node whose parents are all placed is placed at
     once; otherwise it goes back on the stack under a ``None`` marker with its parents
@@ -204,7 +219,7 @@ def topological_order(roots: Iterable[Any]) -> list:
             emit(pop())
         elif node not in seen:
             mark(node)
-            parents = node._prev
+            parents = parents_of(node)
             for parent in parents:
                 if parent not in seen:
                     break
@@ -265,9 +280,25 @@ def _rewired(node: Any, level: int, depth: int) -> RuntimeError:
 # ----------------------------------------------------------------------------- the pass
 
 
+_parents_of = attrgetter("_parents")
+
 # Passes keep their sums on the nodes, so two passes through a shared node (two threads
 # training one model) must not overlap: they take turns.
 _one_pass_at_a_time = threading.Lock()
+
+
+@contextmanager
+def between_passes():
+    """Hold off backward passes in other threads while a node changes its ``_parents``.
+
+    Inside this thread's own pass (a rule or hand-written ``_backward`` that looks at a
+    node) it holds nothing: the pass reads a node's parents and runs its rule in one go.
+    """
+    if _mode.in_pass:
+        yield
+    else:
+        with _one_pass_at_a_time:
+            yield
 
 
 def restore_node(node: Any, state: Any) -> None:
@@ -328,7 +359,7 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
     so the pass touches only nodes that gradient reaches, each once.
     """
     store = wanted is None
-    needed = None if store else _rules_to_run(topological_order(roots), wanted)
+    skip = None if store else _rules_to_skip(_depth_first(roots, _parents_of), wanted)
     for root, seed in zip(roots, seeds):
         if root._pass_grad is None:
             root._pass_grad = seed
@@ -340,7 +371,7 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
             continue
         for node in levels[depth]:
             g = node._pass_grad
-            parents = node._prev
+            parents = node._parents
             if store and (not parents or node._retains_grad):
                 receivers.append(node)  # its sum stays until every rule has run
             else:
@@ -348,7 +379,7 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
                 if not store:
                     if node in wanted:
                         wanted[node] = g
-                    if node not in needed:  # no wanted node lies below it
+                    if node in skip:  # no wanted node lies below it
                         continue
             if not parents:
                 continue
@@ -370,24 +401,25 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
         del levels[depth]  # the pass lets go of each level once it is done with all of it
 
 
-def _rules_to_run(order: list, wanted: dict) -> set:
-    """The nodes of ``order`` with a parent that is, or leads to, a wanted node.
+def _rules_to_skip(order: list, wanted: dict) -> set:
+    """The nodes of ``order`` with no parent that is, or leads to, a wanted node.
 
-    ``grad`` runs only their rules, as PyTorch does: the rest of the graph may have
-    been freed or changed since, and its gradients would be thrown away anyway.
+    ``grad`` skips their rules, as PyTorch does: the rest of the graph may have been
+    freed or changed since, and its gradients would be thrown away anyway. (A node made
+    during the pass, a product shown by a hand-written ``_backward``, runs its rule.)
     """
     leads: set = set()  # wanted nodes, and nodes with one of them below
-    needed: set = set()
+    skip: set = set()
     for node in order:  # parents before the nodes they feed
-        for parent in node._prev:
+        for parent in node._parents:
             if parent in leads:
-                needed.add(node)
                 leads.add(node)
                 break
         else:
+            skip.add(node)
             if node in wanted:
                 leads.add(node)
-    return needed
+    return skip
 
 
 def backward(

@@ -88,7 +88,7 @@ class Value:
                 "operand(s); assign the node's _backward (as the classic micrograd does) or "
                 "build it with the Value ops"
             )
-        prev = self._prev
+        prev = self._parents
         if graph:
             return rule(g, self, prev, self._ctx)
         # The parents' floats, built without a comprehension: this runs once per node.
@@ -106,7 +106,7 @@ class Value:
     def _receive_grad(self, g: float) -> None:
         # A leaf accumulates across backward calls (as in PyTorch) until zero_grad;
         # an interior node shows the gradient of the latest backward.
-        if self._prev:
+        if self._parents:
             self.grad = g
         else:
             self.grad += g
@@ -162,6 +162,9 @@ class Value:
         defined by hand: build ``out = Value(data, (x,), "op")`` and assign
         ``out._backward`` a function that adds into ``x.grad`` from ``out.grad``.""",
     )
+
+
+Value._parents = Value._prev  # the same slot: a Value's pass walks the graph it shows
 
 
 class _ClassicBackward:
@@ -529,6 +532,7 @@ class _PairValue(Value):
         self._a, self._b = prev
 
     _prev = property(operator.attrgetter("_a", "_b"), _set_prev, doc="The two operands.")
+    _parents = _prev
 
     def _vjp(self, g, graph: bool):
         a, b = self._a, self._b

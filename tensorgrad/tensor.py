@@ -352,6 +352,9 @@ class Tensor:
         return _leaf(np.array(g, dtype=self.data.dtype))
 
 
+Tensor._parents = Tensor._prev  # the same slot: the pass walks the graph a tensor shows
+
+
 def is_tensor(x: Any) -> bool:
     return isinstance(x, Tensor)
 

@@ -45,6 +45,10 @@ class FakeTensor:
         self.label = label
 
     @property
+    def _parents(self):  # the backward core walks these; no fused nodes here
+        return self._prev
+
+    @property
     def shape(self):
         return self.data.shape
 
