@@ -272,35 +272,95 @@ def add_all(values: Iterable) -> Value:
 
 
 def weighted_sum(weights: Sequence, inputs: Sequence, bias=None) -> Value:
-    """Σ wᵢ·xᵢ (+ bias) as one n-ary "+" node over the product nodes wᵢ·xᵢ: a neuron.
+    """Σ wᵢ·xᵢ (+ bias) as one n-ary "+" node over the products wᵢ·xᵢ: a neuron.
 
-    The products stay nodes of their own, exactly what ``w * x`` makes; built in one
-    loop here they skip the operator dispatch, the bulk of a network's forward pass.
+    The backward pass takes the node as one step, straight to the weights and inputs
+    (d/dwᵢ = xᵢ, d/dxᵢ = wᵢ): the products, most nodes of a network, are not made for
+    it. They are made, as the nodes ``w * x`` makes, with the values and gradients they
+    have, the moment anyone looks (``_prev``: a drawing, ``_backward()`` by hand, a
+    copy); from then on the node is the ordinary sum over them.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights for {len(inputs)} inputs")
     if _grad_mode.enabled and (bias is None or isinstance(bias, Value)):
-        terms, datas = [], []
-        deepest = -1 if bias is None else bias._depth
-        for w, x in zip(weights, inputs):
+        products, deepest = [], 0  # the values wᵢ·xᵢ, and the deepest product's depth
+        for w, x in zip(weights, inputs):  # one loop: this is most of a network's forward
             if not (isinstance(w, Value) and isinstance(x, Value)):
                 break  # a number among them: the general route below
-            data = w.data * x.data
-            product = _pair_node(w, x, "*", _mul, data)
-            if product._depth > deepest:
-                deepest = product._depth
-            terms.append(product)
-            datas.append(data)
+            products.append(w.data * x.data)
+            depth = w._depth if w._depth > x._depth else x._depth
+            if depth >= deepest:
+                deepest = depth + 1
         else:
-            if bias is not None:
-                terms.append(bias)
-                datas.append(bias.data)
-            if terms:
-                return _sum_node(terms, datas, 0.0, 1 + deepest)
+            if products:
+                return _WeightedSum(weights, inputs, bias, products, deepest)
     terms = list(map(operator.mul, weights, inputs))
     if bias is not None:
         terms.append(bias)
     return add_all(terms)
+
+
+class _WeightedSum(Value):
+    """The node of ``weighted_sum``: Σ wᵢ·xᵢ (+ b), one step for the backward pass.
+
+    ``_parents`` is (w₀, …, wₙ₋₁, x₀, …, xₙ₋₁) and the bias if there is one, and
+    ``_products`` the forward values wᵢ·xᵢ, until ``_prev`` is read: that makes the
+    product nodes, and the node becomes a "+" over them (``_parents`` is ``_prev``).
+    ``_products_grad`` is the gradient the products would show: the node's as the
+    latest backward gave it (``.grad`` may have been set by hand since).
+    """
+
+    __slots__ = ("_parents", "_products", "_products_grad")
+
+    def __init__(self, weights, inputs, bias, products: list, deepest: int) -> None:
+        self._products = tuple(products)
+        if bias is None:
+            self._parents = (*weights, *inputs)
+            self._depth = 1 + deepest
+        else:
+            self._parents = (*weights, *inputs, bias)
+            self._depth = 1 + (deepest if deepest > bias._depth else bias._depth)
+            products.append(bias.data)
+        self.data = math.fsum(products)  # exact, then rounded once: no order-dependent error
+        self.grad = self._products_grad = 0.0
+        self._op = "+"
+        self._rule = _weighted
+        self._ctx = None
+        self._pass_grad = None
+        self.label = ""
+
+    @property
+    def _prev(self) -> tuple:
+        if self._products is not None:
+            self._show_products()
+        return self._parents
+
+    @_prev.setter
+    def _prev(self, prev: tuple) -> None:  # copy.copy / deepcopy restore _prev this way
+        self._parents, self._products = tuple(prev), None
+
+    def _receive_grad(self, g: float) -> None:
+        self.grad = self._products_grad = g
+
+    def _show_products(self) -> None:
+        """Make the product nodes: each has the gradient of the sum (d Σ / d product = 1)."""
+        with autodiff.between_passes():
+            values = self._products
+            if values is None:  # another thread made them meanwhile
+                return
+            parents, n = self._parents, len(values)
+            products = []
+            for w, x, data in zip(parents[:n], parents[n : 2 * n], values):
+                product = _pair_node(w, x, "*", _mul, data)
+                product.grad = self._products_grad
+                products.append(product)
+            self._parents = (*products, *parents[2 * n :])
+            self._rule = _add
+            self._products = None
+
+    def __getstate__(self):
+        self._show_products()  # a copy is the ordinary sum over its products
+        return super().__getstate__()
 
 
 def _sum_node(nodes: list, datas: list, const: float, depth: int) -> Value:
@@ -398,6 +458,15 @@ _log_any = _on(_log, "log")
 
 def _add(g, out, args, c):  # x + y + ..., x + c, x - c
     return (g,) * len(args)
+
+
+def _weighted(g, out, args, c):  # Σ wᵢxᵢ (+ b), args w₀…wₙ₋₁, x₀…xₙ₋₁ (, b): see _WeightedSum
+    n = len(args) // 2
+    grads = [g * x for x in args[n : 2 * n]]  # d/dwᵢ = xᵢ
+    grads += [g * w for w in args[:n]]  # d/dxᵢ = wᵢ
+    if len(args) % 2:
+        grads.append(g)  # d/db = 1
+    return grads
 
 
 def _sub(g, out, args, c):  # x - y

@@ -2,9 +2,9 @@
 
 ``Neuron(nin, nonlin=True)``, ``Layer(nin, nout, **kwargs)``, ``MLP(nin, nouts)``,
 each with ``parameters()`` and ``zero_grad()``. A neuron computes Σ wᵢxᵢ + b as one
-n-ary sum node over its products (fewer nodes, a faster backward and a clearer
-drawing than a chain of binary adds); ``activation`` picks ReLU (the classic
-default), tanh, sigmoid or none.
+n-ary sum node over its products (fewer nodes and a clearer drawing than a chain of
+binary adds), which the backward pass takes as one step (see ``weighted_sum``);
+``activation`` picks ReLU (the classic default), tanh, sigmoid or none.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Neuron(Module):
     def __call__(self, x) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
-        act = weighted_sum(self.w, x, self.b)  # the products wᵢxᵢ stay nodes of their own
+        act = weighted_sum(self.w, x, self.b)  # its _prev shows the products wᵢxᵢ
         if self.activation == "linear":
             return act
         return getattr(act, self.activation)()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import gc
 import math
+import random
 import sys
 import threading
 import weakref
@@ -366,6 +367,57 @@ def test_threads_sharing_a_parameter_each_get_their_own_gradient():
     assert not errors
     assert got == {k: terms * (k + 1.0) for k in range(n_threads)}
     assert w.grad == terms * sum(k + 1.0 for k in range(n_threads))
+
+
+def test_products_shown_in_one_thread_while_another_runs_backward_through_them():
+    # Showing a neuron's products changes the parents its node sends gradient to, so it
+    # must wait for a pass running in another thread, never land in the middle of it.
+    random.seed(7)
+    model = MLP(6, [12, 12, 1])
+    x = [Value(random.uniform(-1, 1)) for _ in range(6)]
+    model(x).backward()
+    expected = [p.grad for p in model.parameters()]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(40):
+            model.zero_grad()
+            out = model(x)
+            nodes = autodiff.topological_order([out])
+            looker = threading.Thread(target=lambda nodes=nodes: [n._prev for n in nodes])
+            looker.start()
+            out.backward()
+            looker.join(timeout=60)
+            assert [p.grad for p in model.parameters()] == expected
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _looks_at_a_neuron_node_from_inside_the_pass():
+    w, x = [Value(2.0), Value(3.0)], [Value(-1.0), Value(4.0)]
+    y = micrograd.weighted_sum(w, x)
+    z = Value(y.data, (y,), "identity")
+
+    def _backward():  # a hand-written rule that looks at y's products midway
+        assert [p._op for p in y._prev] == ["*", "*"]
+        y.grad += z.grad
+
+    z._backward = _backward
+    return w, x, y, z
+
+
+def test_products_shown_from_inside_a_pass_in_the_same_thread():
+    # The pass of this thread must not wait for itself, and the node then passes its
+    # gradient on through its products: to backward's leaves and to grad's inputs alike.
+    w, x, y, z = _looks_at_a_neuron_node_from_inside_the_pass()
+    done = threading.Thread(target=z.backward, daemon=True)  # a deadlock must not hang CI
+    done.start()
+    done.join(timeout=60)
+    assert not done.is_alive(), "backward waited for itself"
+    assert [v.grad for v in w] == [-1.0, 4.0] and [v.grad for v in x] == [2.0, 3.0]
+    assert [p.grad for p in y._prev] == [1.0, 1.0]
+    w, x, y, z = _looks_at_a_neuron_node_from_inside_the_pass()
+    assert [g.data for g in micrograd.grad(z, w + x)] == [-1.0, 4.0, 2.0, 3.0]
 
 
 def test_value_nodes_copy():

@@ -7,6 +7,7 @@ and outputs and gradients worked out by hand or by central differences.
 
 from __future__ import annotations
 
+import copy
 import random
 
 import pytest
@@ -100,6 +101,74 @@ def test_a_neuron_is_one_sum_node_over_its_visible_products():
         assert product.data == w.data * xi.data
     out.backward()
     assert [p.grad for p in out._prev[:3]] == [1.0, 1.0, 1.0]  # every product shows its grad
+
+
+# The backward pass takes a neuron's node as one step (straight to w and x); its product
+# nodes are made only when someone looks. Looking must show what the products would have
+# shown, and a product that is then used elsewhere must get its whole gradient.
+
+
+def _neuron_by_hand():
+    n = Neuron(3, nonlin=False)
+    for p, v in zip(n.parameters(), [0.5, -1.0, 2.0, 0.25]):
+        p.data = v
+    return n, [Value(1.0), Value(2.0), Value(-0.5)]
+
+
+def test_products_shown_after_a_training_step_show_the_forward_values_and_gradients():
+    n, x = _neuron_by_hand()
+    out = n(x)
+    (out * 3.0).backward()
+    for p in n.parameters():  # the step changes w: the products keep their forward values
+        p.data -= 0.1 * p.grad
+    products = out._prev[:3]
+    assert [p.data for p in products] == [0.5 * 1.0, -1.0 * 2.0, 2.0 * -0.5]
+    assert [p.grad for p in products] == [3.0, 3.0, 3.0]  # d(3 Σ)/d(product) = 3
+    assert [p._prev for p in products] == list(zip(n.w, x)) and out._prev[3] is n.b
+    assert out.data == 0.5 - 2.0 - 1.0 + 0.25
+
+
+def test_a_product_shown_before_backward_and_used_again_gets_its_whole_gradient():
+    n, x = _neuron_by_hand()
+    out = n(x)
+    p0, p1, _ = out._prev[:3]
+    (p0 * 3.0 + out).backward()  # = 3 p0 + (p0 + p1 + p2 + b): d/dp0 = 4, d/dp1 = 1
+    assert (p0.grad, p1.grad, out.grad) == (4.0, 1.0, 1.0)
+    assert [w.grad for w in n.w] == [4.0 * 1.0, 2.0, -0.5]  # d/dwᵢ = (d/dpᵢ) xᵢ
+    assert [xi.grad for xi in x] == [4.0 * 0.5, -1.0, 2.0]  # d/dxᵢ = (d/dpᵢ) wᵢ
+    assert n.b.grad == 1.0
+
+
+def test_a_neuron_node_stepped_by_hand_like_the_lecture():
+    n, x = _neuron_by_hand()
+    out = n(x)
+    out.grad = 2.0
+    out._backward()  # the "+" node hands its gradient to each product and the bias
+    assert [p.grad for p in out._prev] == [2.0, 2.0, 2.0, 2.0] and n.b.grad == 2.0
+    out._prev[0]._backward()  # a product w₀x₀: d/dw₀ = x₀, d/dx₀ = w₀
+    assert (n.w[0].grad, x[0].grad) == (2.0 * 1.0, 2.0 * 0.5)
+
+
+def test_a_copy_of_a_neuron_node_is_the_sum_over_its_products():
+    n, x = _neuron_by_hand()
+    out = n(x)
+    shallow, deep = copy.copy(out), copy.deepcopy(out)
+    assert [p._op for p in shallow._prev] == ["*", "*", "*", ""]
+    assert shallow._prev[3] is n.b and shallow._prev[0]._prev == (n.w[0], x[0])
+    deep.backward()
+    weights, inputs = zip(*(p._prev for p in deep._prev[:3]))
+    assert [w.grad for w in weights] == [1.0, 2.0, -0.5] and [w.grad for w in n.w] == [0] * 3
+    assert [xi.grad for xi in inputs] == [0.5, -1.0, 2.0]
+
+
+def test_second_derivatives_through_a_neuron_node_by_hand():
+    w, x, b = [Value(2.0), Value(3.0)], [Value(-1.0), Value(4.0)], Value(0.5)
+    y = weighted_sum(w, x, b)  # 2·(-1) + 3·4 + 0.5 = 10.5
+    (g,) = micrograd.grad(y * y, [w[0]], create_graph=True)  # 2 y x₀
+    assert g.data == 2 * 10.5 * -1.0
+    # d/dx₀ (2 y x₀) = 2 w₀ x₀ + 2 y;  d/dw₀ (2 y x₀) = 2 x₀²;  d/db = 2 x₀
+    got = micrograd.grad(g, [x[0], w[0], b])
+    assert [v.data for v in got] == [2 * 2.0 * -1.0 + 2 * 10.5, 2.0, -2.0]
 
 
 def test_weighted_sum_records_nothing_under_no_grad_and_checks_lengths():
