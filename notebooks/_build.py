@@ -598,8 +598,9 @@ add the same numbers in a different order, nothing more.
 
 ## How many nodes?
 
-We count the nodes of each loss graph with `micrograd.autodiff.topological_order`, the same
-iterative walk the backward pass uses (it never recurses, so it works on huge graphs).
+We count the nodes of each loss graph with `micrograd.autodiff.topological_order`, an
+iterative walk over every node's `_prev`: the graph as it is drawn (it never recurses, so it
+works on huge graphs).
 
 # %%
 batch_sizes = [1, 4, 16, 64, 128]
@@ -614,7 +615,10 @@ The scalar graph grows with the batch: each example adds hundreds of nodes (one 
 sum and activation), on top of the network's parameters, which every example shares. The
 tensor graph has the same size for any batch: the batch is just a longer first axis of the
 arrays. Every node is a Python object that has to be created, visited and freed, so node count
-is a good first estimate of the cost of a step.
+is a good first estimate of the cost of a step. (One shortcut: micrograd makes a neuron's
+product nodes only when something looks at them, as this count does. A training step never
+looks, and its backward pass takes each neuron's sum as one step, straight to the weights and
+inputs. That saves most of the nodes, but a scalar graph still grows with the batch.)
 
 ## Time per training step
 
