@@ -71,6 +71,7 @@ __all__ = [
     "is_grad_enabled",
     "restore_node",
     "between_passes",
+    "gradient_so_far",
 ]
 
 
@@ -83,7 +84,7 @@ class _GradMode(threading.local):
     def __init__(self) -> None:  # runs once in each thread that uses it
         self.enabled = True  # an instance attribute: the ops read it on every call
         self.saved: list[bool] = []
-        self.in_pass = False  # is a backward pass running in this thread?
+        self.in_pass = ""  # the pass running in this thread: "backward", "grad" or none
 
 
 _mode = _GradMode()
@@ -301,6 +302,13 @@ def between_passes():
             yield
 
 
+def gradient_so_far(node: Any) -> Any:
+    """The gradient that a ``backward`` running in this thread has summed into ``node``
+    so far (its final one once the node's rule has run), else None. For a node shown
+    midway, from a hand-written ``_backward``; ``grad`` shows no gradient."""
+    return node._pass_grad if _mode.in_pass == "backward" else None
+
+
 def restore_node(node: Any, state: Any) -> None:
     """``__setstate__`` of the node types (copy, deepcopy): every slot but ``_pass_grad``.
 
@@ -338,14 +346,14 @@ def _propagate(
     receivers: list = []  # (backward) nodes whose sum goes to _receive_grad at the end
     with _one_pass_at_a_time:
         try:
-            _mode.in_pass = True
+            _mode.in_pass = "backward" if wanted is None else "grad"
             _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted)
             for node in receivers:
                 g, node._pass_grad = node._pass_grad, None
                 node._receive_grad(g)
             receivers.clear()
         finally:
-            _mode.in_pass = False
+            _mode.in_pass = ""
             for node in chain(receivers, *levels.values()):  # after an error: sums left
                 node._pass_grad = None
 

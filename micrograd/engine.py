@@ -150,6 +150,7 @@ class Value:
     def _set_backward(self, fn) -> None:
         if not callable(fn):
             raise TypeError(f"Value._backward must be callable, got {type(fn).__name__}")
+        _ = self._prev  # a neuron's sum shows its products first: they are fn's operands
         self._rule = _ClassicBackward(fn, self)
 
     _backward = property(
@@ -337,7 +338,9 @@ class _WeightedSum(Value):
 
     @_prev.setter
     def _prev(self, prev: tuple) -> None:  # copy.copy / deepcopy restore _prev this way
-        self._parents, self._products = tuple(prev), None
+        if self._products is not None:  # not shown yet: it becomes a "+" over ``prev``
+            self._rule, self._products = _add, None
+        self._parents = tuple(prev)
 
     def _receive_grad(self, g: float) -> None:
         self.grad = self._products_grad = g
@@ -349,10 +352,15 @@ class _WeightedSum(Value):
             if values is None:  # another thread made them meanwhile
                 return
             parents, n = self._parents, len(values)
+            # Shown midway through a backward: the sum so far, which the pass overwrites
+            # if it still reaches the products (it does unless the node's rule has run).
+            g = autodiff.gradient_so_far(self)
+            if g is None:
+                g = self._products_grad
             products = []
             for w, x, data in zip(parents[:n], parents[n : 2 * n], values):
                 product = _pair_node(w, x, "*", _mul, data)
-                product.grad = self._products_grad
+                product.grad = g
                 products.append(product)
             self._parents = (*products, *parents[2 * n :])
             self._rule = _add

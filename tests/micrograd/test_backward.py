@@ -420,6 +420,45 @@ def test_products_shown_from_inside_a_pass_in_the_same_thread():
     assert [g.data for g in micrograd.grad(z, w + x)] == [-1.0, 4.0, 2.0, 3.0]
 
 
+def test_products_shown_from_inside_a_pass_after_their_sums_rule_ran():
+    # The rule of s (deeper) has run when c's hand-written _backward looks at the graph:
+    # the pass will not reach the new products, so they must show d root/d product then.
+    w, x, a = Value(2.0), Value(3.0), Value(5.0)
+    s = micrograd.weighted_sum([w], [x])
+    c = Value(a.data, (a,), "identity")
+
+    def _backward():
+        autodiff.topological_order([s])  # a look at the graph midway
+        a.grad += c.grad
+
+    c._backward = _backward
+    (s * c).backward()
+    assert (s.grad, s._prev[0].grad) == (5.0, 5.0) and (w.grad, x.grad) == (15.0, 10.0)
+
+
+def test_a_backward_assigned_to_a_neuron_node_sees_its_products():
+    w, x = Value(2.0), Value(3.0)
+    s = micrograd.weighted_sum([w], [x])
+
+    def _backward():  # a rule of one's own: 10 times the gradient to each operand
+        for p in s._prev:
+            p.grad += 10 * s.grad
+
+    s._backward = _backward
+    assert [p._op for p in s._prev] == ["*"]
+    autodiff.topological_order([s])  # looking again keeps the rule
+    s.backward()
+    assert (w.grad, x.grad) == (10 * 3.0, 10 * 2.0)
+
+
+def test_a_neuron_node_given_new_parents_is_their_sum():
+    s = micrograd.weighted_sum([Value(2.0)], [Value(3.0)])
+    a, b = Value(4.0), Value(7.0)
+    s._prev = (a, b)  # as classic code may rewire a node by hand
+    s.backward()
+    assert (a.grad, b.grad) == (1.0, 1.0)
+
+
 def test_value_nodes_copy():
     a, b = Value(2.0), Value(3.0)
     y = a * b + a
