@@ -322,7 +322,7 @@ class _WeightedSum(Value):
             self._parents = (*weights, *inputs, bias)
             self._depth = 1 + (deepest if deepest > bias._depth else bias._depth)
             products.append(bias.data)
-        self.data = math.fsum(products)  # exact, then rounded once: no order-dependent error
+        self.data = _exact_sum(products)
         self.grad = self._products_grad = 0.0
         self._op = "+"
         self._rule = _weighted
@@ -373,8 +373,16 @@ class _WeightedSum(Value):
 
 def _sum_node(nodes: list, datas: list, const: float, depth: int) -> Value:
     """The n-ary "+" node over ``nodes`` (whose floats are ``datas``) plus a constant."""
-    total = math.fsum(datas)  # exact, then rounded once: no order-dependent error
+    total = _exact_sum(datas)
     return _record(total + const if const else total, tuple(nodes), "+", _add, const or None, depth)
+
+
+def _exact_sum(datas: list) -> float:
+    """Σ datas, exact and then rounded once (no order-dependent error); IEEE at the edges."""
+    try:
+        return math.fsum(datas)
+    except (ValueError, OverflowError):  # inf + -inf, or a partial sum past the float range
+        return sum(datas)  # nan or ±inf, as the same sum of plain floats gives
 
 
 # ----------------------------------------------------------------------------- IEEE helpers

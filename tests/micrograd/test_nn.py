@@ -8,12 +8,13 @@ and outputs and gradients worked out by hand or by central differences.
 from __future__ import annotations
 
 import copy
+import math
 import random
 
 import pytest
 
 import micrograd
-from micrograd.engine import Value, weighted_sum
+from micrograd.engine import Value, add_all, weighted_sum
 from micrograd.nn import MLP, Layer, Module, Neuron
 
 from .cases import central_difference
@@ -179,6 +180,19 @@ def test_weighted_sum_records_nothing_under_no_grad_and_checks_lengths():
     with pytest.raises(ValueError, match=r"weighted_sum: 2 weights for 3 inputs"):
         weighted_sum(w, x + [Value(1.0)])
     assert weighted_sum([], []).data == 0.0
+
+
+def test_sums_overflowing_or_meeting_opposite_infinities_follow_ieee():
+    # The exact sum (math.fsum) raises on these; plain float addition gives inf and nan.
+    inf = math.inf
+    big = [Value(1e308), Value(1e308), Value(-1e308)]
+    assert add_all(big).data == (1e308 + 1e308) - 1e308 == inf
+    assert math.isnan(add_all([Value(inf), Value(-inf)]).data)
+    w, x = [Value(inf), Value(inf)], [Value(1.0), Value(-1.0)]
+    out = weighted_sum(w, x, Value(0.0))  # inf·1 + inf·(-1): nan
+    assert math.isnan(out.data)
+    out.backward()  # the gradient is still finite: d/dwᵢ = xᵢ, d/dxᵢ = wᵢ
+    assert [v.grad for v in w] == [1.0, -1.0] and [v.grad for v in x] == [inf, inf]
 
 
 def test_layer_returns_a_value_for_one_neuron_and_a_list_otherwise():
