@@ -126,7 +126,9 @@ def ensure_classic() -> None:
 
 
 def run_worker(pythonpath: Path, steps: int, gc_off: bool) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(pythonpath))
+    # The workers use NumPy only to make the data, never BLAS. A BLAS pool's worker threads
+    # spin for a while after they start, and that CPU time would count as the engine's.
+    env = dict(os.environ, PYTHONPATH=str(pythonpath), OPENBLAS_NUM_THREADS="1")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--steps", str(steps)]
     cmd += ["--expect", str(pythonpath.resolve())]
     if gc_off:
