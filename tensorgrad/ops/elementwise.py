@@ -63,20 +63,25 @@ def _sub_rule(g, out, args, ctx, needs):
 
 def _mul_rule(g, out, args, ctx, needs):
     a, b = args
-    if a is b:  # x * x: d(x²)/dx = 2x, all in the first slot
-        one = d.broadcast_scalar(g)
-        if one is not None:  # g is one number broadcast (below a sum): one pass over x
-            ga = a * (2 * one)
-        elif isinstance(g, np.ndarray):
-            ga = g * a
-            ga *= 2  # in place: one temporary less on a hot path (x * x in losses)
-        else:
-            ga = g * a * 2
-        return unbroadcast(ga, a.shape), None
     return (
         unbroadcast(g * b, a.shape) if needs[0] else None,
         unbroadcast(g * a, b.shape) if needs[1] else None,
     )
+
+
+def _square_rule(g, out, args, ctx, needs):
+    # x * x, one node in both slots: d(x²)/dx = 2x, all in the first slot. (Recorded for
+    # the node, not seen in the arrays: x.detach() shares x's array but is a constant.)
+    a = args[0]
+    one = d.broadcast_scalar(g)
+    if one is not None:  # g is one number broadcast (below a sum): one pass over x
+        ga = a * (2 * one)
+    elif isinstance(g, np.ndarray):
+        ga = g * a
+        ga *= 2  # in place: one temporary less on a hot path (x * x in losses)
+    else:
+        ga = g * a * 2
+    return unbroadcast(ga, a.shape), None
 
 
 def _div_rule(g, out, args, ctx, needs):
@@ -140,6 +145,8 @@ def _binary(op: str, a: Tensor, b: Tensor) -> Tensor:
     except ValueError:
         _broadcast_shape(op, a, b)  # says which shapes did not broadcast
         raise
+    if a is b and rule is _mul_rule:
+        rule = _square_rule
     return record(data, (a, b), op, rule)
 
 

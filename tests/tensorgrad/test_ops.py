@@ -1031,6 +1031,21 @@ def test_square_below_full_reduction(dtype, reduce) -> None:
     np.testing.assert_allclose(x.grad.data, 2 * a * w, rtol=1e-6 if dtype == np.float32 else 1e-14)
 
 
+@pytest.mark.parametrize("order", ["x * c", "c * x"])
+@pytest.mark.parametrize("make_c", ["detach", "leaf on the same array"])
+def test_product_with_a_copy_sharing_the_array_is_not_a_square(order, make_c) -> None:
+    """x * c where c holds x's very array (x.detach(), or another leaf on it) is not x * x:
+    d/dx Σ x·c = c (hand math), not 2x, in either operand order."""
+    a = np.array([1.0, -2.0, 3.0])
+    x = tg.tensor(a, requires_grad=True)
+    c = x.detach() if make_c == "detach" else x.detach().requires_grad_()
+    assert c.data is x.data
+    ((x * c) if order == "x * c" else (c * x)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, a)
+    if make_c != "detach":
+        np.testing.assert_array_equal(c.grad.data, a)
+
+
 def test_pow_gradients_at_zero_base_match_torch() -> None:
     """0 ** b: d/db is 0 for b >= 0 (torch's convention), not nan from log(0), and
     inf * log 0 = -inf for b < 0; d/da a ** 0 is 0 everywhere (a ** 0 is the constant 1),
