@@ -99,16 +99,22 @@ def _pow_rule(g, out, args, ctx, needs):
     ga = unbroadcast(d.where(d.raw(b) == 0, 0, g * b * a ** (b - 1)), a.shape) if needs[0] else None
     gb = None
     if needs[1]:
-        # log a is undefined for a <= 0: PyTorch's convention is 0 where a == 0 and
-        # b >= 0 (the limit of a^b log a), inf * log 0 = -inf where a == 0 and b < 0,
-        # nan where a < 0. Mask before the log.
+        # log a is undefined for a <= 0: mask before the log, and fill in PyTorch's values
+        # there (nan where a < 0). Where a > 0 the fill is 0, not nan: with create_graph
+        # the where sends 0 to the branch it did not choose, and 0 · nan would be nan.
         base, exponent = d.raw(a), d.raw(b)
         positive = base > 0
         safe_a = d.where(positive, a, 1)
-        at_zero = np.where(exponent >= 0, 0.0, np.where(exponent < 0, -np.inf, np.nan))
-        fill = np.where(base == 0, at_zero, np.nan).astype(base.dtype)
+        fill = np.where(positive, 0.0, np.where(base == 0, _log_slope_at_zero(exponent), np.nan))
+        fill = fill.astype(d.raw(out).dtype)  # an integer base: still a float gradient
         gb = unbroadcast(d.where(positive, g * out * d.log(safe_a), g * fill), b.shape)
     return ga, gb
+
+
+def _log_slope_at_zero(exponent: np.ndarray) -> np.ndarray:
+    """d(c^x)/dx = c^x log c at c = 0, as PyTorch takes it: 0 where x >= 0 (the limit of
+    c^x log c), inf · log 0 = -inf where x < 0, nan for a nan x."""
+    return np.where(exponent >= 0, 0.0, np.where(exponent < 0, -np.inf, np.nan))
 
 
 def _extremum_rule(g, out, args, ctx, needs):
@@ -180,7 +186,10 @@ def _pow_const_rule(g, out, args, ctx, needs):  # x ** c
 
 
 def _rpow_rule(g, out, args, ctx, needs):  # c ** x: d/dx = c^x log c
-    log_c = math.log(ctx) if ctx > 0 else (0.0 if ctx == 0 else math.nan)  # a weak scalar
+    if ctx == 0:
+        x = d.raw(args[0])
+        return (g * _log_slope_at_zero(x).astype(x.dtype),)
+    log_c = math.log(ctx) if ctx > 0 else math.nan  # a weak scalar: keeps float32
     return (g * out * log_c,)
 
 

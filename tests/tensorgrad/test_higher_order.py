@@ -82,6 +82,38 @@ def test_hessian_vector_products_match_torch(op: Op, data) -> None:
     )
 
 
+def _squared(y):
+    return y * y
+
+
+@pytest.mark.parametrize("op", HIGHER, ids=lambda op: op.name)
+@settings(max_examples=examples(0.15))
+@given(data=st.data())
+def test_hessian_vector_products_with_an_op_after_match_torch(op: Op, data) -> None:
+    """The same through y ⊙ y: the op's upstream gradient then depends on the inputs, so
+    the graph its rule records is differentiated with a gradient that is not constant (a
+    masked branch holding nan then gives 0 · nan = nan, as pow's once did)."""
+    case: Case = data.draw(op.case, label="case")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    check_hvp(
+        op.name,
+        case.arrays,
+        lambda *xs: _squared(op.tg(*xs, **case.params)),
+        lambda *xs: _squared(op.torch(*xs, **case.params)),
+        seed=seed,
+    )
+
+
+def test_second_derivatives_of_tensor_power_match_torch() -> None:
+    """((x ** y) ** 2): both operands require grad and an op follows the power."""
+    check_hvp(
+        "pow",
+        [np.array([0.5, 1.5, 2.0]), np.array([2.0, 3.0, -0.5])],
+        lambda x, y: (x**y) ** 2,
+        lambda x, y: (x**y) ** 2,
+    )
+
+
 @pytest.mark.parametrize("name", [n for n in MATMUL_CASES if "empty" not in n])
 def test_matmul_hessian_vector_products_match_torch(name) -> None:
     """Every named matmul case of test_matmul.py (1-D, folded N-D @ 2-D, broadcast batches)."""

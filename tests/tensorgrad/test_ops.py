@@ -1060,6 +1060,32 @@ def test_pow_gradients_at_zero_base_match_torch() -> None:
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
 
 
+@pytest.mark.parametrize("base_dtype", [np.int64, np.float64])
+def test_pow_exponent_gradient_of_a_constant_base_matches_torch(base_dtype) -> None:
+    """c ** x with an array c (an integer one too) at c < 0, c = 0 and c > 0: nan, -inf
+    for x < 0 at c = 0, c^x log c -- floats, never an integer cast of nan."""
+    c = np.array([-1, 0, 2, 0], dtype=base_dtype)
+    e = np.array([2.0, -1.0, 0.5, 3.0])
+    x = tg.tensor(e, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (c**x).sum().backward()
+    tx = torch.tensor(e, requires_grad=True)
+    (torch.tensor(c) ** tx).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy())
+
+
+def test_pow_scalar_zero_base_matches_torch() -> None:
+    """0.0 ** x: d/dx is 0 where x >= 0 and inf · log 0 = -inf where x < 0 (not inf · 0)."""
+    e = np.array([-2.0, 0.0, 1.5])
+    x = tg.tensor(e, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (0.0**x).sum().backward()
+    tx = torch.tensor(e, requires_grad=True)
+    (0.0**tx).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
 EMPTY_REDUCTIONS = {
     "sum": (lambda x, axis: x.sum(axis=axis), lambda x, dim: torch.sum(x, dim=dim)),
     "mean": (lambda x, axis: x.mean(axis=axis), lambda x, dim: torch.mean(x, dim=dim)),
