@@ -158,10 +158,20 @@ def getitem(x: Tensor, index) -> Tensor:
 
 
 def _own_arrays(key):
-    """``key`` with its index arrays copied: the caller may refill them before backward."""
+    """``key`` with its index arrays and lists copied: the caller may change them before
+    backward."""
     if isinstance(key, tuple):
-        return tuple(np.array(k) if isinstance(k, np.ndarray) else k for k in key)
-    return np.array(key) if isinstance(key, np.ndarray) else key
+        return tuple(_own_index(k) for k in key)
+    return _own_index(key)
+
+
+def _own_index(k):
+    if isinstance(k, np.ndarray):
+        return k.copy()
+    if isinstance(k, list):  # NumPy reads a list as an integer (or bool) array index
+        a = np.array(k)
+        return a if a.size else a.astype(np.intp)  # [] is an empty integer index
+    return k
 
 
 def _scatter_rule(g, out, args, ctx, needs):

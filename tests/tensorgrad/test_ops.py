@@ -1150,3 +1150,19 @@ def test_empty_list_index(index) -> None:
     assert y.shape == a[index].shape == (0, 3)
     y.backward(gradient=np.ones((0, 3)))
     np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "make_key", [lambda idx: idx, lambda idx: (slice(None), idx)], ids=["list", "list in tuple"]
+)
+def test_index_list_changed_before_backward(make_key) -> None:
+    """The gradient goes where the forward read, even if the index list changes afterwards:
+    d/dx Σ x[:, [0, 1]] is 1 in columns 0 and 1 (hand math)."""
+    x = tg.tensor(np.zeros((3, 3)), requires_grad=True)
+    idx = [0, 1]
+    y = x[make_key(idx)]
+    idx[0] = 2
+    y.sum().backward()
+    expected = np.zeros((3, 3))
+    expected[make_key([0, 1])] = 1
+    np.testing.assert_array_equal(x.grad.data, expected)
