@@ -17,6 +17,7 @@ import numbers
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -507,21 +508,42 @@ class _Clock:
 clock = _Clock()
 
 
+# Changes are noted per block of memory too: tensors that share one (x.detach(), a view
+# made by indexing or reshape) see each other's changes, as PyTorch's views share a
+# version counter. Keyed by the id of the array that owns the memory, while it lives.
+_memory_changed_at: dict[int, int] = {}
+
+
+def _memory_owner(a: np.ndarray) -> np.ndarray:
+    """The array whose memory ``a`` is, or views."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def mark_changed(t: Tensor) -> None:
-    """Note that ``t.data`` was changed in place: a graph made before that reads ``t``
-    refuses to run its backward rather than silently using the new values."""
+    """Note that ``t.data`` was changed in place: a graph made before that reads ``t``, or
+    a tensor sharing its memory, refuses to run its backward rather than silently using
+    the new values."""
     clock.now += 1
     t._version = clock.now
+    owner = _memory_owner(t.data)
+    key = id(owner)
+    if key not in _memory_changed_at:
+        weakref.finalize(owner, _memory_changed_at.pop, key, None)
+    _memory_changed_at[key] = clock.now
 
 
 def _check_versions(node: Tensor) -> None:
     for i, p in enumerate(node._prev):
-        if p._version > node._made_at:
+        changed = _memory_changed_at.get(id(_memory_owner(p.data)), 0)
+        if p._version > node._made_at or changed > node._made_at:
             raise RuntimeError(
                 f"backward: input {i} of '{node._op}' (shape {p.shape}) was changed in place "
                 "(item assignment, an in-place operator, an optimizer step, load_state_dict "
-                "or nn.init) after the op used it, so its gradient would be wrong; recompute "
-                "the forward after changing it, or change a copy"
+                "or nn.init; itself or a tensor sharing its memory, such as its detach() or a "
+                "view) after the op used it, so its gradient would be wrong; recompute the "
+                "forward after changing it, or change a copy"
             )
 
 

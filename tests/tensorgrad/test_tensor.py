@@ -797,6 +797,40 @@ def test_changing_a_parameter_a_graph_read_makes_its_backward_raise(change) -> N
     assert x.grad is None
 
 
+def _change_detached(x):
+    d = x.detach()
+    d += 10.0
+
+
+def _set_item_of_detached(x):
+    x.detach()[0] = 100.0
+
+
+def _change_through_a_view(x):
+    with tg.no_grad():
+        view = x[0:1]  # a basic-index view: x's memory
+    view.requires_grad_(False)
+    view += 10.0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_change_detached, _set_item_of_detached, _change_through_a_view],
+    ids=["detach +=", "detach setitem", "view +="],
+)
+def test_changing_a_tensor_through_one_sharing_its_memory_makes_backward_raise(change) -> None:
+    """x.detach() and views share x's memory; changing them changes what the graph of
+    x * x read, so its backward refuses (as PyTorch's shared version counter does)."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    change(x)
+    with pytest.raises(
+        RuntimeError, match=r"input 0 of '\*' \(shape \(2,\)\) was changed in place"
+    ):
+        y.backward()
+    assert x.grad is None
+
+
 def test_changes_elsewhere_leave_a_graph_usable() -> None:
     layer, x, y = _linear_graph()
     other = tg.tensor([1.0, 2.0])
