@@ -8,11 +8,13 @@ form (softmax − one-hot, σ(x) − t) instead of a chain of exp/log/divide nod
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import random
 from ..ops import _dual as d
-from ..tensor import Tensor, as_tensor, record
+from ..tensor import Tensor, as_tensor, record, scalar_constant
 
 __all__ = [
     "relu",
@@ -94,14 +96,13 @@ def _class_labels(labels, n: int, classes: int) -> np.ndarray:
             raise ValueError(f"cross_entropy: labels must be integers, got {bad[0]!r}")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"cross_entropy: labels must be integers, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)  # a copy: the labels may change before backward
-    if arr.size and (arr.min() < 0 or arr.max() >= classes):
-        out_of_range = arr[(arr < 0) | (arr >= classes)]
+    out_of_range = (arr < 0) | (arr >= classes)  # the labels as given: a cast could wrap them
+    if out_of_range.any():
         raise IndexError(
-            f"cross_entropy: label {out_of_range[0]} is out of range for {classes} classes "
-            f"(labels must be in [0, {classes - 1}])"
+            f"cross_entropy: label {arr[out_of_range][0]} is out of range for {classes} "
+            f"classes (labels must be in [0, {classes - 1}])"
         )
-    return arr
+    return arr.astype(np.int64)  # a copy: the labels may change before backward
 
 
 def _cross_entropy_rule(g, out, args, ctx, needs):
@@ -134,11 +135,12 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     n, classes = logits.shape
     y = _class_labels(labels, n, classes)
     z = logits.data
-    probs, lse = d.stable_softmax(z, 1)  # probs are kept for the backward
-    per_row = lse[:, 0] - z[np.arange(n), y]
+    probs, m, log_total = d.stable_softmax(z, 1)  # probs are kept for the backward
+    # logsumexp(z) - z[y] = log Σ e^(z - m) - (z[y] - m): at the scale of z - m, not of m
+    per_row = log_total[:, 0] - (z[np.arange(n), y] - m[:, 0])
     if reduction == "none":
         return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs))
-    weight = 1 / n if reduction == "mean" else 1
+    weight = (1 / n if n else math.nan) if reduction == "mean" else 1
     total = per_row.sum()
     if reduction == "mean":
         total = total / n if n else per_row.mean()  # (the mean of no rows: nan, as NumPy)
@@ -155,9 +157,18 @@ def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
         )
 
 
+def _as_target(target, input: Tensor) -> Tensor:
+    """``target`` as a tensor. A Python or NumPy scalar takes a floating input's dtype: like
+    a scalar operand, it does not promote a float32 input."""
+    if input.dtype.kind == "f" and scalar_constant(target) is not None:
+        return Tensor(np.asarray(target, dtype=input.dtype))
+    return as_tensor(target)
+
+
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean squared error (input − target)²; shapes must match (no silent broadcasting)."""
-    input, target = as_tensor(input), as_tensor(target)
+    input = as_tensor(input)
+    target = _as_target(target, input)
     _same_shape("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -187,7 +198,8 @@ def _bce_rule(g, out, args, ctx, needs):
 
 def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
     """−[t log p + (1 − t) log(1 − p)] for probabilities p; logs clamped at −100 (as PyTorch)."""
-    p, t = as_tensor(input), as_tensor(target)
+    p = as_tensor(input)
+    t = _as_target(target, p)
     _same_shape("binary_cross_entropy", p, t)
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
         raise ValueError(
@@ -211,7 +223,8 @@ def _bce_logits_rule(g, out, args, ctx, needs):
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
     """BCE on logits, fused and stable: max(x, 0) − x·t + log(1 + e^−|x|)."""
-    x, t = as_tensor(input), as_tensor(target)
+    x = as_tensor(input)
+    t = _as_target(target, x)
     _same_shape("binary_cross_entropy_with_logits", x, t)
     z = x.data
     loss = np.maximum(z, 0) - z * t.data + np.log1p(np.exp(-np.abs(z)))

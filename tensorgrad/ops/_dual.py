@@ -83,38 +83,49 @@ def softmax(x, axis):
     return stable_softmax(x, axis)[0]
 
 
-def _shifted_exp(x: np.ndarray, axis, normalizing: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``e = exp(x - m)`` and ``m``, the max along ``axis`` (kept as size 1).
+def _shifted(x: np.ndarray, axis, normalizing: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``x - m`` and ``m``, the max along ``axis`` (kept as size 1).
 
-    No term of e exceeds e^0 = 1, so sums of it never overflow. A row that is all
-    -inf keeps m out of it (m = 0) to avoid -inf - -inf; so does a row holding +inf,
+    No term of exp(x - m) exceeds e^0 = 1, so sums of it never overflow. A row that is
+    all -inf keeps m out of it (m = 0) to avoid -inf - -inf; so does a row holding +inf,
     whose log-sum-exp is +inf -- unless the result is ``normalizing`` by it (softmax,
     log_softmax), where inf - inf makes the row nan, as in PyTorch.
     """
     m = x.max(axis=axis, keepdims=True)
     if not np.isfinite(m).all():
         m = np.where(np.isneginf(m) if normalizing else ~np.isfinite(m), 0, m)
-    return np.exp(x - m), m
+    return x - m, m
 
 
-def stable_logsumexp(x: np.ndarray, axis, keepdims: bool, normalizing: bool = False):
+def stable_logsumexp(x: np.ndarray, axis, keepdims: bool):
     # log Σ e^x = m + log Σ e^(x - m) with m = max x.
     if x.size == 0:
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
-    e, m = _shifted_exp(x, axis, normalizing)
-    out = np.log(e.sum(axis=axis, keepdims=True)) + m
+    shifted, m = _shifted(x, axis, normalizing=False)
+    out = np.log(np.exp(shifted).sum(axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
-    """softmax(x) and logsumexp(x) (kept as size 1) along ``axis``, from one exp."""
+def stable_log_softmax(x: np.ndarray, axis) -> np.ndarray:
+    """x - logsumexp(x) along ``axis``, as (x - m) - log Σ e^(x - m): the difference is
+    taken at the scale of x - m, not of m (float32 logits of 1e5 keep their digits)."""
+    if x.size == 0:
+        return x - stable_logsumexp(x, axis, True)
+    shifted, _ = _shifted(x, axis, normalizing=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """softmax(x) along ``axis``, from one exp; with m and log Σ e^(x - m) (kept as size 1),
+    whose sum is logsumexp(x)."""
     if x.size == 0:
         lse = stable_logsumexp(x, axis, True)
-        return np.exp(x - lse), lse
-    e, m = _shifted_exp(x, axis, normalizing=True)
+        return np.exp(x - lse), np.zeros_like(lse), lse
+    shifted, m = _shifted(x, axis, normalizing=True)
+    e = np.exp(shifted, out=shifted) if shifted.ndim else np.exp(shifted)  # ours: in place
     total = e.sum(axis=axis, keepdims=True)
-    e /= total  # e is ours: normalize it in place
-    return e, np.log(total) + m
+    e /= total
+    return e, m, np.log(total)
 
 
 def scatter_add(g, shape: tuple, index, basic: bool):

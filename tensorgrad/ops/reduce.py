@@ -186,7 +186,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``, stable for large inputs."""
     axis = one_axis("log_softmax", axis, x.ndim)
-    data = x.data - d.stable_logsumexp(x.data, axis, True, normalizing=True)
+    data = d.stable_log_softmax(x.data, axis)
     return record(data, (x,), "log_softmax", _log_softmax_rule, axis)
 
 

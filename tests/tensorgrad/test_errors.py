@@ -186,12 +186,22 @@ def _logits(n=3, c=4, requires_grad=True):
     return tg.tensor(np.zeros((n, c)), requires_grad=requires_grad)
 
 
-@pytest.mark.parametrize("labels, bad", [([0, 4, 1], "4"), ([0, -1, 2], "-1"), ([7, 1, 1], "7")])
+@pytest.mark.parametrize(
+    "labels, bad",
+    [
+        ([0, 4, 1], "4"),
+        ([0, -1, 2], "-1"),
+        ([7, 1, 1], "7"),
+        # named as given, not as a cast to int64 would wrap them
+        (np.array([0.0, np.inf, 1.0]), "inf"),
+        (np.array([0, 2**63, 1], dtype=np.uint64), str(2**63)),
+    ],
+)
 def test_cross_entropy_label_out_of_range(labels, bad) -> None:
     with pytest.raises(IndexError) as info:
         F.cross_entropy(_logits(), labels)
-    assert bad in str(info.value)
-    assert "4" in str(info.value)  # the number of classes
+    assert f"label {bad} is out of range" in str(info.value)
+    assert "4 classes" in str(info.value)
 
 
 @pytest.mark.parametrize("labels", [[0, 1.5, 2], np.array([0.0, 1.0, 2.25])])

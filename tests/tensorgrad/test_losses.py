@@ -74,6 +74,33 @@ def test_cross_entropy_extreme_logits_finite_and_match_torch(torch, reduction) -
     _compare(torch, out, ref, [x], [tx])
 
 
+@pytest.mark.parametrize("scale", [1e3, 1e5])
+def test_float32_log_softmax_and_cross_entropy_of_large_equal_logits(scale) -> None:
+    """Three equal logits: log_softmax is -log 3 and the loss log 3 (hand math), however
+    large they are, in float32 too: the difference is taken after subtracting the max."""
+    z = np.full((1, 3), scale, np.float32)
+    third = np.float32(-math.log(3))
+    np.testing.assert_allclose(tg.tensor(z).log_softmax(axis=1).data, [[third] * 3], rtol=1e-6)
+    loss = F.cross_entropy(tg.tensor(z), [1])
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(math.log(3), rel=1e-6)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_of_an_empty_batch_matches_torch(torch, reduction) -> None:
+    """No rows: the mean is nan, the sum 0, "none" an empty loss; the gradient empty."""
+    x = tg.tensor(np.zeros((0, 3)), requires_grad=True)
+    with np.errstate(all="ignore"):
+        out = F.cross_entropy(x, np.zeros(0, int), reduction=reduction)
+    tx = torch.zeros((0, 3), dtype=torch.float64, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(
+        tx, torch.zeros(0, dtype=torch.int64), reduction=reduction
+    )
+    np.testing.assert_array_equal(out.data, ref.detach().numpy())
+    out.backward(gradient=np.ones(out.shape))
+    assert x.grad.shape == (0, 3)
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot() -> None:
     """Hand math: d mean(CE)/dz = (softmax(z) - onehot(y)) / N."""
     x = tg.tensor(LOGITS, requires_grad=True)
@@ -136,6 +163,21 @@ def test_mse_loss_with_an_ndarray_target() -> None:
     np.testing.assert_allclose(out.item(), (0 + 4 + 9) / 3)
     out.backward()
     np.testing.assert_allclose(x.grad.data, 2 * np.array([0.0, 2.0, 3.0]) / 3)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [F.mse_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits],
+    ids=lambda f: f.__name__,
+)
+@pytest.mark.parametrize("target", [1.0, 0, np.float64(0.5)], ids=repr)
+def test_a_number_target_keeps_a_float32_loss(loss, target) -> None:
+    """A Python or NumPy number is a constant that does not promote float32 (as x - 0.5)."""
+    x = tg.tensor(np.float32(0.3), requires_grad=True)
+    out = loss(x, target)
+    assert out.dtype == np.float32
+    out.backward()
+    assert x.grad.dtype == np.float32
 
 
 def test_mse_loss_shape_mismatch_is_an_error() -> None:
