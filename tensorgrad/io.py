@@ -91,6 +91,8 @@ class _Writer:
                 item = item.item()  # np.int64(1) as a key is stored as 1, an equal key
             if item is _CLOSE:
                 open_ids.discard(out)
+            elif not key and isinstance(item, np.generic):  # before float: np.float64 is one
+                out.append(["scalar", self._array(np.asarray(item), where)])
             elif isinstance(item, _SCALAR_TYPES):
                 out.append(_scalar(item))
             elif isinstance(item, tuple) or (not key and isinstance(item, list | dict)):
@@ -121,8 +123,6 @@ class _Writer:
                 raise TypeError(f"save: dict key {item!r} is not a str, number, None or tuple")
             elif isinstance(item, np.ndarray):
                 out.append(["array", self._array(item, where)])
-            elif isinstance(item, np.generic):
-                out.append(["scalar", self._array(np.asarray(item), where)])
             else:
                 if self.tensor_types is None:
                     self.tensor_types = _tensor_types()
@@ -290,7 +290,8 @@ def _decode(tree: list, arrays: dict[str, np.ndarray]) -> Any:
             if tensor_types is None:
                 tensor_types = _tensor_types()
             cls = tensor_types[1] if tag == "parameter" else tensor_types[0]
-            value = cls(arrays[node[1]], requires_grad=bool(node[2]))
+            data = arrays[node[1]]
+            value = cls(data, requires_grad=bool(node[2]), dtype=data.dtype)  # ints stay ints
         elif tag in ("dict", "odict"):
             value = OrderedDict() if tag == "odict" else {}
             pairs = [(_decode(k, {}), v) for k, v in node[1]]  # keys: scalars and tuples

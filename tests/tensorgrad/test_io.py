@@ -92,6 +92,16 @@ def test_tensors_and_parameters_come_back_as_such(tmp_path):
     np.testing.assert_array_equal(out["p"].data, [1.0, 2.0])
 
 
+def test_integer_and_bool_tensors_keep_their_dtype(tmp_path):
+    ints = tg.tensor([1, 2], dtype=np.int64)
+    mask = tg.tensor([1.0, 2.0]) > 1
+    tg.save({"ints": ints, "mask": mask}, tmp_path / "t.npz")
+    out = tg.load(tmp_path / "t.npz")
+    assert out["ints"].dtype == np.int64 and out["mask"].dtype == np.bool_
+    np.testing.assert_array_equal(out["ints"].data, [1, 2])
+    np.testing.assert_array_equal(out["mask"].data, [False, True])
+
+
 def test_object_arrays_are_refused_with_the_file_name(tmp_path):
     path = tmp_path / "evil.npz"
     np.savez(path, a=np.array([{}], dtype=object), allow_pickle=True)
@@ -185,6 +195,8 @@ _leaves = st.one_of(
     st.booleans(),
     st.integers(min_value=-(2**80), max_value=2**80),
     st.floats(allow_nan=False),
+    st.floats(allow_nan=False).map(np.float64),  # a float subclass: must stay np.float64
+    st.integers(-(2**63), 2**63 - 1).map(np.int64),
     st.text(max_size=8),
     hnp.arrays(
         dtype=st.sampled_from([np.float64, np.float32, np.int64, np.bool_]),
