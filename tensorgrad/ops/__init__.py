@@ -27,7 +27,11 @@ def _elementwise_constant(ufunc, reflected: bool = False):
         try:
             out = ufunc(other, self.data) if reflected else ufunc(self.data, other)
         except (ValueError, TypeError) as exc:
-            raise type(exc)(
+            if isinstance(exc, TypeError) and ufunc in (np.equal, np.not_equal):
+                return NotImplemented  # t == "a": unequal, Python's answer (as PyTorch's)
+            # The base class: NumPy's own subclasses take other arguments.
+            kind = ValueError if isinstance(exc, ValueError) else TypeError
+            raise kind(
                 f"{ufunc.__name__}: a tensor of shape {self.shape} and dtype {self.dtype} with "
                 f"an operand of shape {np.shape(other)}: {exc}"
             ) from None

@@ -328,6 +328,16 @@ def test_comparisons_give_boolean_tensors() -> None:
     np.testing.assert_array_equal((np.array([2.0, 2.0, 2.0]) < t).data, [False, False, True])
 
 
+@pytest.mark.parametrize("other", ["a", [1, "a"]], ids=repr)
+def test_comparisons_with_what_numpy_cannot_compare(other) -> None:
+    """== and != answer as Python (and PyTorch) do: unequal. An ordering is a TypeError
+    naming the op and the shapes."""
+    t = tg.tensor([1.0, 2.0])
+    assert (t == other) is False and (t != other) is True
+    with pytest.raises(TypeError, match=r"less: a tensor of shape \(2,\) and dtype float64"):
+        t < other  # noqa: B015
+
+
 # ----------------------------------------------------------------------------- data access
 
 
