@@ -12,6 +12,7 @@ so the same gradients give the same weights to rounding.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -197,7 +198,8 @@ class Optimizer:
                 )
             for i, p in zip(saved_ids, mine["params"]):
                 by_index[i] = p
-            group = {**{k: v for k, v in saved.items() if k != "params"}}
+            # An option the dict lacks (saved by an older version) takes the default.
+            group = {**self.defaults, **{k: v for k, v in saved.items() if k != "params"}}
             group["params"] = mine["params"]
             self._validate(group)
             new_groups.append(group)
@@ -218,6 +220,24 @@ class Optimizer:
             new_state[id(p)] = values
         self.param_groups = new_groups
         self.state = new_state
+
+    def __deepcopy__(self, memo: dict) -> Optimizer:
+        """A copy whose state belongs to the copied parameters (it is keyed by ``id``)."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for name, value in vars(self).items():
+            if name != "state":
+                setattr(new, name, copy.deepcopy(value, memo))
+        pairs = zip(
+            (p for group in self.param_groups for p in group["params"]),
+            (p for group in new.param_groups for p in group["params"]),
+        )
+        new.state = {
+            id(mine): copy.deepcopy(self.state[id(p)], memo)
+            for p, mine in pairs
+            if id(p) in self.state
+        }
+        return new
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

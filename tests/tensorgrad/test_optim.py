@@ -225,6 +225,41 @@ def test_state_dict_round_trip_continues_exactly(case):
     )
 
 
+@pytest.mark.parametrize("missing", ["maximize", "lr"])
+def test_load_state_dict_gives_missing_options_their_defaults(missing):
+    """A state dict from a version that lacked an option: the option takes the optimizer's
+    default (as PyTorch does for its newer options), and steps go on as the original's."""
+    a, b = tg.Parameter([1.0, 2.0]), tg.Parameter([1.0, 2.0])
+    opt, opt2 = optim.Adam([a], lr=0.1), optim.Adam([b], lr=0.1)
+    state = opt.state_dict()
+    del state["param_groups"][0][missing]
+    opt2.load_state_dict(state)
+    assert opt2.param_groups[0][missing] == opt.param_groups[0][missing]
+    for _ in range(3):
+        a.grad = b.grad = tg.tensor([0.5, -1.0])
+        opt.step()
+        opt2.step()
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_deep_copy_continues_like_the_original():
+    """copy.deepcopy of (parameters, optimizer): the copy's momentum belongs to the copied
+    parameters, so the same gradients move both the same way."""
+    import copy
+
+    w = tg.Parameter([1.0, 2.0])
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = tg.tensor([1.0, 1.0])
+    opt.step()
+    w2, opt2 = copy.deepcopy((w, opt))
+    assert opt2.param_groups[0]["params"][0] is w2
+    for p, o in ((w, opt), (w2, opt2)):
+        p.grad = tg.tensor([1.0, 1.0])
+        o.step()
+    np.testing.assert_array_equal(w2.data, w.data)
+    assert opt.state[id(w)]["momentum_buffer"] is not opt2.state[id(w2)]["momentum_buffer"]
+
+
 def test_load_state_dict_checks_before_changing_anything():
     ps = [tg.Parameter(np.zeros(3)), tg.Parameter(np.zeros(2))]
     opt = optim.Adam(ps, lr=0.1)
