@@ -72,6 +72,7 @@ __all__ = [
     "restore_node",
     "between_passes",
     "gradient_so_far",
+    "ModeSwitch",
 ]
 
 
@@ -95,11 +96,13 @@ def is_grad_enabled() -> bool:
     return _mode.enabled
 
 
-class _ModeSwitch(ContextDecorator):
-    """Sets grad mode on entry and restores it on exit (a stack per thread: re-entrant).
+class ModeSwitch(ContextDecorator):
+    """A mode switch: a context manager, and a decorator that also holds over generators.
 
     As a decorator of a generator function it holds while the generator's own code runs,
-    and not in between, when the caller's code runs (as PyTorch's).
+    and not in between, when the caller's code runs (as PyTorch's). This base sets grad
+    mode on entry and restores it on exit (a stack per thread: re-entrant); a subclass
+    for another mode overrides ``__enter__``, ``__exit__`` and ``_recreate_cm``.
     """
 
     def __init__(self, mode: bool) -> None:
@@ -142,7 +145,7 @@ class _ModeSwitch(ContextDecorator):
         _mode.enabled = _mode.saved.pop()
 
 
-class set_grad_enabled(_ModeSwitch):
+class set_grad_enabled(ModeSwitch):
     """Turn graph recording on or off for this thread, as PyTorch's: a plain call switches
     at once; as a context manager or decorator the previous mode comes back afterwards."""
 
@@ -165,7 +168,7 @@ class set_grad_enabled(_ModeSwitch):
         return type(self)(self.mode)
 
 
-class no_grad(_ModeSwitch):
+class no_grad(ModeSwitch):
     """``with no_grad():`` (or ``@no_grad()`` / ``@no_grad``): record no graph."""
 
     def __new__(cls, func=None):
@@ -177,7 +180,7 @@ class no_grad(_ModeSwitch):
         super().__init__(False)
 
 
-class enable_grad(_ModeSwitch):
+class enable_grad(ModeSwitch):
     """``with enable_grad():`` record a graph again, e.g. inside ``no_grad``."""
 
     def __new__(cls, func=None):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import ContextDecorator
 
 import numpy as np
 
-from micrograd.autodiff import grad, no_grad
+from micrograd.autodiff import ModeSwitch, grad, no_grad
 
 from .tensor import Tensor, anomaly_mode
 
@@ -38,8 +37,11 @@ def gradcheck(
         inputs = [inputs]
     # C-ordered float64 copies: the nudges below go through a flat view of each, which a
     # transposed (Fortran-ordered) array would not give (reshape would copy).
+    # Inputs that need no gradient (an index tensor, say) go in as they are.
     xs = [
-        Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=x.requires_grad)
+        Tensor(np.array(x.data, dtype=np.float64, order="C"), requires_grad=True)
+        if x.requires_grad
+        else x
         for x in inputs
     ]
     out = fn(*xs)
@@ -80,12 +82,16 @@ def gradcheck(
     return True
 
 
-class detect_anomaly(ContextDecorator):
+class detect_anomaly(ModeSwitch):
     """Raise at the first op whose forward or backward makes nan or inf.
 
     The error names the op and the ``file:line`` where it was created. Slows every
-    op down (each output is checked), so use it to debug, not to train.
+    op down (each output is checked), so use it to debug, not to train. A context
+    manager or a decorator (of a generator function too, as ``no_grad``).
     """
+
+    def __init__(self) -> None:
+        pass  # one switch, on: the state is the per-thread stack of anomaly_mode
 
     def __enter__(self) -> detect_anomaly:
         anomaly_mode.saved.append(anomaly_mode.enabled)  # a stack: one instance may nest

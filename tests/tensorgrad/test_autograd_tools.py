@@ -58,6 +58,20 @@ def test_gradcheck_skips_inputs_that_do_not_require_grad() -> None:
     assert tg.gradcheck(lambda a, b: a * b, [x, c])
 
 
+def test_gradcheck_passes_inputs_without_grad_as_they_are() -> None:
+    """An integer index tensor stays integer (a float64 copy would be no index at all)."""
+    x = tg.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    idx = tg.tensor([2, 0], dtype=np.int64)
+    seen = []
+
+    def pick(a, i):
+        seen.append(i)
+        return a[i]
+
+    assert tg.gradcheck(pick, [x, idx])
+    assert all(i is idx for i in seen)
+
+
 def test_gradcheck_needs_an_input_that_requires_grad_and_a_tensor_output() -> None:
     with pytest.raises(ValueError, match="requires grad"):
         tg.gradcheck(lambda a: a * 2, [tg.tensor([1.0])])
@@ -192,6 +206,22 @@ def test_detect_anomaly_as_decorator() -> None:
         f()
     with np.errstate(invalid="ignore"):
         _log_of_negative()
+
+
+def test_detect_anomaly_as_decorator_of_a_generator() -> None:
+    """It holds while the generator's body runs, and not in between, in the caller."""
+    from tensorgrad.tensor import anomaly_mode
+
+    @tg.detect_anomaly()
+    def gen():
+        yield anomaly_mode.enabled
+        yield _log_of_negative()
+
+    steps = gen()
+    assert next(steps) is True
+    assert anomaly_mode.enabled is False
+    with pytest.raises(FloatingPointError, match="test_autograd_tools.py"):
+        next(steps)
 
 
 def test_detect_anomaly_passes_finite_graphs_through() -> None:
