@@ -31,6 +31,15 @@ def _grad_array(p) -> np.ndarray | None:
     return getattr(g, "data", g)
 
 
+def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
+    """Clear the parameters' gradients: ``None`` (as PyTorch's default), or zeros in place."""
+    for p in params:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        else:
+            _grad_array(p)[...] = 0
+
+
 def _check(name: str, value, low: float = 0.0, high: float | None = None) -> None:
     """``value`` must be a real number in [low, high) (high None: no upper bound)."""
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
@@ -94,12 +103,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``None`` (default, as PyTorch) or zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    _grad_array(p)[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient.

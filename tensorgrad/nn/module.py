@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..optim import zero_grads
 from ..tensor import Tensor, mark_changed
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
@@ -133,10 +134,9 @@ class Module:
 
     # -- training helpers ---------------------------------------------------------------
 
-    def zero_grad(self) -> None:
-        """Set every Parameter's ``.grad`` to ``None`` (PyTorch's default)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every Parameter's ``.grad``: ``None`` (PyTorch's default) or zeros."""
+        zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and every submodule; returns ``self``."""
@@ -220,15 +220,18 @@ class Module:
     def __repr__(self) -> str:
         """PyTorch-style tree of the submodules; composite modules add a parameter count."""
         lines: list[str] = []
-        # Entries: (depth, name, module), or (depth, None, closing text).
-        stack: list[tuple[int, str | None, Any]] = [(0, "", self)]
+        # Entries: (depth, name, module, ids of the modules above), or (depth, None, text, ()).
+        stack: list[tuple[int, str | None, Any, tuple]] = [(0, "", self, ())]
         while stack:
-            depth, name, item = stack.pop()
+            depth, name, item, above = stack.pop()
             pad = "  " * depth
             if name is None:
                 lines.append(pad + item)
                 continue
             head = f"{pad}({name}): " if name else pad
+            if id(item) in above:  # a reference back up the tree: shown above already
+                lines.append(f"{head}{type(item).__name__}(...)  # a module above this one")
+                continue
             extra = item.extra_repr()
             kids = item.named_children()
             if not kids:
@@ -238,8 +241,9 @@ class Module:
             lines.append(f"{head}{type(item).__name__}(")
             for line in extra.split("\n") if extra else []:
                 lines.append(pad + "  " + line)
-            stack.append((depth, None, ")"))
-            stack.extend((depth + 1, n, m) for n, m in reversed(kids))
+            stack.append((depth, None, ")", ()))
+            above += (id(item),)
+            stack.extend((depth + 1, n, m, above) for n, m in reversed(kids))
         if self.named_children():
             total = self.num_parameters()
             trainable = self.num_parameters(trainable_only=True)

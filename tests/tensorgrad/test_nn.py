@@ -111,6 +111,11 @@ def test_zero_grad_train_eval():
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
+    model(tg.ones(4, 2)).sum().backward()
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)  # zeros, in the same tensors (as PyTorch)
+    assert [p.grad for p in model.parameters()] == grads
+    assert all(not g.data.any() for g in grads)
     assert model.eval() is model
     assert not any(m.training for m in model.modules())
     model.train()
@@ -445,6 +450,29 @@ def test_mlp_bad_arguments():
         nn.MLP(2, [3, 1], activation="gelu")
     with pytest.raises(ValueError, match="at least one"):
         nn.MLP(2, [])
+
+
+def test_repr_of_a_module_that_refers_back_to_its_parent():
+    """A back-reference is shown, not walked again: the repr ends."""
+
+    class Child(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(1, 1, rng=0)
+
+    class Parent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.child = Child()
+            self.child.parent = self
+
+    assert repr(Parent()).splitlines()[:5] == [
+        "Parent(",
+        "  (child): Child(",
+        "    (layer): Linear(in_features=1, out_features=1, bias=True)",
+        "    (parent): Parent(...)  # a module above this one",
+        "  )",
+    ]
 
 
 def test_repr_is_a_readable_tree_with_parameter_counts():
