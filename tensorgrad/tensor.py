@@ -125,6 +125,10 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def __contains__(self, value: Any) -> bool:
+        """``v in t``: whether any element equals ``v`` (as NumPy and PyTorch)."""
+        return bool((self.data == _raw(value)).any())
+
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         # NumPy 2 passes copy=True for np.array(t) and trusts us to copy: writing into
         # the result must not change the tensor (or the values a graph saved).
@@ -490,7 +494,7 @@ def _user_location() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         path = os.path.abspath(frame.f_code.co_filename)
-        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_CORE_DIR)):
+        if not (path.startswith(_PACKAGE_DIR + os.sep) or path.startswith(_CORE_DIR + os.sep)):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"

@@ -77,6 +77,7 @@ def _fans(arr: np.ndarray) -> tuple[int, int]:
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity (PyTorch's table)."""
     linear = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d")
+    linear += ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":

@@ -157,6 +157,19 @@ def _log_of_negative():
     return x.log()
 
 
+def test_detect_anomaly_names_a_user_file_whose_path_starts_like_the_package() -> None:
+    """``<repo>/tensorgrad_demo.py`` is the user's file, not part of ``<repo>/tensorgrad``."""
+    import types
+
+    from tensorgrad.tensor import _PACKAGE_DIR
+
+    user_file = _PACKAGE_DIR + "_demo.py"  # a function whose frames claim that file
+    code = _log_of_negative.__code__.replace(co_filename=user_file)
+    in_user_file = types.FunctionType(code, _log_of_negative.__globals__)
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError, match=re.escape(user_file)):
+        in_user_file()
+
+
 def test_detect_anomaly_context_manager_on_and_off() -> None:
     with np.errstate(invalid="ignore"):
         assert np.isnan(_log_of_negative().data[0])  # off: NumPy semantics

@@ -54,6 +54,8 @@ def test_fans_need_two_dims():
         ("leaky_relu", math.sqrt(5)),
         ("selu",),
         ("conv2d",),
+        ("conv_transpose1d",),
+        ("conv_transpose3d",),
     ],
 )
 def test_gain_matches_torch(args):

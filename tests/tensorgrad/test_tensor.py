@@ -338,6 +338,13 @@ def test_comparisons_with_what_numpy_cannot_compare(other) -> None:
         t < other  # noqa: B015
 
 
+def test_in_looks_for_an_equal_element_as_numpy() -> None:
+    t = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    for v in (2.0, 5.0, tg.tensor(4.0), np.float32(3.0)):
+        assert (v in t) == (np.asarray(v) in t.data)
+    assert 2.0 in t and 5.0 not in t
+
+
 # ----------------------------------------------------------------------------- data access
 
 
