@@ -529,7 +529,7 @@ def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
     if base > 0 or (base == 0 and exponent < 0):  # at 0: inf * log 0 = -inf, as PyTorch
         gy = g * out * _log_any(x)
     else:  # 0 where x = 0 and y >= 0 (the limit of x^y log x); log x undefined for x < 0
-        gy = g * (0.0 if base == 0 else math.nan)
+        gy = g * (0.0 if base == 0 and exponent >= 0 else math.nan)  # a nan y: nan
     return gx, gy
 
 

@@ -72,6 +72,7 @@ EDGES = [
     ("x ** -2 at -0.0", lambda x: x**-2, (-0.0,)),
     ("x ** -3 at -1e-300 (overflow)", lambda x: x**-3, (-1e-300,)),
     ("x ** y at (-0.0, -1)", lambda x, y: x**y, (-0.0, -1.0)),
+    ("x ** y at (0, nan)", lambda x, y: x**y, (0.0, math.nan)),
     ("0 ** x at nan", lambda x: 0**x, (math.nan,)),
     ("0 ** x at 2", lambda x: 0**x, (2.0,)),
     ("0 ** x at 0", lambda x: 0**x, (0.0,)),
