@@ -49,6 +49,7 @@ under Python's default recursion limit.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import threading
@@ -70,6 +71,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "restore_node",
+    "copy_graph",
     "between_passes",
     "gradient_so_far",
     "ModeSwitch",
@@ -310,6 +312,24 @@ def gradient_so_far(node: Any) -> Any:
     so far (its final one once the node's rule has run), else None. For a node shown
     midway, from a hand-written ``_backward``; ``grad`` shows no gradient."""
     return node._pass_grad if _mode.in_pass == "backward" else None
+
+
+def copy_graph(node: Any, memo: dict) -> Any:
+    """``__deepcopy__`` of the node types, with no recursion over the graph.
+
+    The nodes below ``node`` are copied parents first, so copying a node's state finds
+    its parents in ``memo`` already: ``copy.deepcopy`` then recurses into a node's own
+    attributes only, not once per level (a 1,000,000-node chain copies under the
+    default recursion limit).
+    """
+    for each in topological_order([node]):
+        if id(each) in memo:
+            continue
+        constructor, args, state = each.__reduce_ex__(4)[:3]
+        new = constructor(*args)
+        memo[id(each)] = new
+        new.__setstate__(copy.deepcopy(state, memo))
+    return memo[id(node)]
 
 
 def restore_node(node: Any, state: Any) -> None:

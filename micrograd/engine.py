@@ -67,6 +67,7 @@ class Value:
         return self.data
 
     __setstate__ = autodiff.restore_node  # copies take no sum of a running backward pass
+    __deepcopy__ = autodiff.copy_graph  # parents first: deep graphs copy without recursion
 
     @property
     def _const(self) -> tuple[float, str] | None:

@@ -83,6 +83,7 @@ class Tensor:
     __array_ufunc__ = None  # np_array * t and np.float64(2) * t come back to Tensor
     __hash__ = object.__hash__  # == is elementwise, identity stays hashable
     __setstate__ = autodiff.restore_node  # copies take no sum of a running backward pass
+    __deepcopy__ = autodiff.copy_graph  # parents first: deep graphs copy without recursion
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)

@@ -496,6 +496,29 @@ def test_million_node_chain_under_the_default_recursion_limit():
     assert functional.data == pytest.approx(closed_form, rel=1e-9)
 
 
+def test_deep_graph_deepcopies_under_the_default_recursion_limit():
+    """copy.deepcopy walks the graph parents first, not by recursion: a 20,000-node chain
+    (twenty times Python's default limit) copies, and the copy is a graph of its own."""
+    n, c = 20_000, 1.0 + 1e-5
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(min(limit, 1000))
+    try:
+        x = Value(0.75)
+        y = x
+        for _ in range(n):
+            y = y * c + 0.0  # two nodes a step: 40,000 levels
+        twin = copy.deepcopy(y)
+        twin.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert twin is not y and twin.data == y.data
+    start = twin
+    while start._prev:
+        start = start._prev[0]
+    assert start is not x and x.grad == 0.0
+    assert start.grad == pytest.approx(c**n, rel=1e-9)  # d(cⁿ x)/dx
+
+
 # ----------------------------------------------------------------------------- memory
 
 

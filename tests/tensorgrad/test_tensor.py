@@ -957,6 +957,23 @@ def test_100000_op_chain_backward_under_default_recursion_limit() -> None:
     del y  # freeing a deep chain must not overflow the C stack either
 
 
+def test_deep_graph_deepcopies_under_the_default_recursion_limit() -> None:
+    """copy.deepcopy of a 20,000-op chain: its own graph, whose backward gives cⁿ."""
+    assert sys.getrecursionlimit() <= 10_000
+    n, c = 20_000, 1.0 + 1e-5
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * c
+    twin = copy.deepcopy(y)
+    twin.sum().backward()
+    start = twin
+    while start._prev:
+        start = start._prev[0]
+    assert start is not x and x.grad is None
+    np.testing.assert_allclose(start.grad.data, [c**n, c**n], rtol=1e-9)
+
+
 def test_100000_op_chain_functional_grad() -> None:
     n = 100_000
     x = tg.tensor([0.5, 1.0], requires_grad=True)
