@@ -25,7 +25,8 @@ a small protocol that every node type implements:
     pass: the pass reads the node anyway, while a table of every node is more memory
     to walk through, at random places. So passes take turns (a lock): a rule must not
     wait for a backward in another thread. A node type's ``__setstate__`` is
-    :func:`restore_node`, so that a copy never takes a sum of a running pass.
+    :func:`restore_node`, so that a copy never takes a sum of a running pass (and its
+    ``__deepcopy__`` is :func:`copy_graph`, which copies deep graphs without recursion).
 ``node._vjp(g, graph)``
     the vector-Jacobian product: the output gradient ``g`` -> one gradient per
     parent slot (``None`` for a parent that needs none). With ``graph=False`` the
