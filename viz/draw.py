@@ -708,13 +708,9 @@ class SideBySide:
             sides.reverse()
         for side, title, view in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
-                sub.attr(
-                    label=f"<<b>{escape(title, 80)}</b>>",
-                    labelloc="t",
-                    fontsize="14",
-                    color="#d0d0d0",
-                    style="rounded",
-                )
+                sub.attr(color="#d0d0d0", style="rounded")
+                if title:  # dot rejects an empty <b></b>: no title, no label
+                    sub.attr(label=f"<<b>{escape(title, 80)}</b>>", labelloc="t", fontsize="14")
                 _emit(sub, view, opts, prefix=f"{side}_")
         return dot
 

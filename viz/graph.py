@@ -72,6 +72,15 @@ def check_node(root: Any, who: str = "viz.draw") -> None:
         )
 
 
+def check_limit(name: str, limit: Any) -> None:
+    """Raise ValueError unless ``limit`` (a size limit such as ``max_nodes``) is a positive int
+    or None."""
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1
+    ):
+        raise ValueError(f"{name} must be a positive int or None, got {limit!r}")
+
+
 def walk(root: Any, max_nodes: int | None = None) -> GraphView:
     """Number the nodes reachable from ``root`` breadth-first, keeping at most ``max_nodes``.
 
@@ -79,10 +88,7 @@ def walk(root: Any, max_nodes: int | None = None) -> GraphView:
     ids), so a huge graph is summarized quickly.
     """
     check_node(root)
-    if max_nodes is not None and (
-        isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1
-    ):
-        raise ValueError(f"max_nodes must be a positive int or None, got {max_nodes!r}")
+    check_limit("max_nodes", max_nodes)
     limit = math.inf if max_nodes is None else int(max_nodes)
     index: dict[int, int] = {id(root): 0}
     nodes = [root]
@@ -202,20 +208,26 @@ def fmt(x: Any) -> str:
     return f"{x:.4g}"
 
 
-_BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+# Characters XML (and so dot's label parser and the SVG) does not allow: controls,
+# lone surrogates and the non-characters U+FFFE and U+FFFF.
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape(text: Any, max_len: int = MAX_LABEL) -> str:
     """User text made safe inside an HTML-like DOT label: cut short, escaped, newlines kept.
 
-    Control characters (invalid in the SVG's XML) become "?"; ``&<>"'`` become
-    entities, so quotes, backslashes, braces, bars and ``<script>`` stay plain text.
+    Characters XML forbids become "?"; ``&<>"'`` become entities, so quotes, braces,
+    bars and ``<script>`` stay plain text. Two more for dot itself: ``]`` becomes
+    ``&#93;`` (dot's HTML parser rejects a text of only ``]`` or ``]]``), and each
+    backslash is doubled, as ``&#92;&#92;``: dot decodes entities first, then reads
+    ``\\N``, ``\\G``, ``\\E``, ... as placeholders and ``\\\\`` as one backslash.
     """
     text = str(text)
     if len(text) > max_len:
         text = text[: max_len - 1] + "…"
     text = _BAD_CHARS.sub("?", text.replace("\r\n", "\n").replace("\t", " "))
     text = html.escape(text, quote=True).replace("&#x27;", "&#39;")
+    text = text.replace("]", "&#93;").replace("\\", "&#92;&#92;")
     return text.replace("\n", '<br align="center"/>')
 
 

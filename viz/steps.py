@@ -20,11 +20,22 @@ import numpy as np
 from micrograd.autodiff import backward_order, set_grad_enabled
 
 from .draw import Drawing, Overlay, RenderError, _draw
-from .graph import describe_grad, escape, fmt, grad_array, is_tensor, param_names, walk
+from .graph import (
+    check_limit,
+    describe_grad,
+    escape,
+    fmt,
+    grad_array,
+    is_tensor,
+    param_names,
+    walk,
+)
 
 __all__ = ["Step", "Contribution", "BackwardSteps", "backward_steps", "rule_text"]
 
 MAX_FRAMES = 40  # a notebook shows the step-through drawings up to this many steps
+MAX_ROWS = 60  # steps a table shows (print, repr, notebook): the first 45 and the last 15
+MAX_ADDS = 20  # parents a table lists per step; the others are counted
 
 # ----------------------------------------------------------------------------- the rules in words
 
@@ -98,7 +109,7 @@ def rule_text(op: str, n_parents: int, tensor: bool = False) -> str:
     elif tensor and op in _TENSOR:
         return _TENSOR[op]
     else:
-        return f"the local rule of {op!r} (its vector-Jacobian product)"
+        return f"the local rule of {_one_line(op)!r} (its vector-Jacobian product)"
     if tensor:
         text += " (elementwise; summed over broadcast axes)" if op in _BINARY else " (elementwise)"
     return text
@@ -154,11 +165,38 @@ def _add_text(c: Contribution) -> str:
     return f"{c.name} += {_grad_text(c.grad)}"
 
 
+_HEAD = ("step", "node", "op", "local derivative", "grad", "adds to parents")
+
+
+def _cells(s: Step, max_adds: int | None) -> tuple[tuple[str, ...], list[str]]:
+    """One step's table cells (step, node, op, rule, grad) and its "adds" lines, listing at
+    most ``max_adds`` parents (None: all)."""
+    adds = [_add_text(c) for c in s.contributions[:max_adds]]
+    if len(s.contributions) > len(adds):
+        adds.append(f"… {len(s.contributions) - len(adds):,} more parents")
+    cells = (str(s.index + 1), s.name, _one_line(s.op, 12) or "leaf", s.rule, _grad_text(s.grad))
+    return cells, adds or ["—"]
+
+
+def _lines(s: Step, max_adds: int | None) -> Iterator[tuple[str, ...]]:
+    """One step as text table lines: its cells and first parent, then one line per parent."""
+    cells, adds = _cells(s, max_adds)
+    yield (*cells, adds[0])
+    for more in adds[1:]:
+        yield ("", "", "", "", "", more)
+
+
+def _skipped_text(n: int) -> str:
+    """The line standing for the ``n`` steps a table leaves out."""
+    return f"… {n:,} more steps (all of them: steps.table(max_rows=None), or steps[i]) …"
+
+
 class BackwardSteps(list):
     """The steps of a backward pass (a list of :class:`Step`), printable and drawable.
 
     ``print(steps)`` gives a text table, a notebook shows an HTML table and the
-    drawings; ``steps.draw(i)`` is the graph after step ``i`` (known gradients
+    drawings (of a long pass, MAX_ROWS steps, the first and the last: ``steps.table(None)``
+    has them all); ``steps.draw(i)`` is the graph after step ``i`` (known gradients
     filled in, the current node and its edges highlighted); ``steps.frames()`` all of
     them; ``steps.gradient(node)`` the node's full gradient.
     """
@@ -175,45 +213,72 @@ class BackwardSteps(list):
         """d(root)/d(node) as this pass computed it (float or ndarray; None if none)."""
         return self._gradients.get(id(node))
 
-    def rows(self) -> Iterator[tuple[str, str, str, str, str, str]]:
-        """(step, node, op, rule, grad, adds) per table line; extra parents get extra lines."""
+    def rows(self) -> Iterator[tuple[str, ...]]:
+        """(step, node, op, rule, grad, adds) per table line, for every step and parent."""
         for s in self:
-            adds = [_add_text(c) for c in s.contributions]
-            adds = adds or ["—"]
-            op = _one_line(s.op, 12) or "leaf"
-            yield (str(s.index + 1), s.name, op, s.rule, _grad_text(s.grad), adds[0])
-            for more in adds[1:]:
-                yield ("", "", "", "", "", more)
+            yield from _lines(s, None)
 
-    def __str__(self) -> str:
-        head = ("step", "node", "op", "local derivative", "grad", "adds to parents")
-        rows = list(self.rows())
-        widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+    def _table_steps(self, max_rows: int | None) -> tuple[list[Step], int, list[Step]]:
+        """(first steps, how many are left out, last steps) of a table of ``max_rows`` steps.
+
+        Only slices of the list: a table of a million steps is made as fast as one of ten.
+        """
+        check_limit("max_rows", max_rows)
+        if max_rows is None or len(self) <= max_rows:
+            return list(self), 0, []
+        tail = max_rows // 4
+        head = max_rows - tail
+        return self[:head], len(self) - max_rows, self[len(self) - tail :]
+
+    def table(self, max_rows: int | None = MAX_ROWS) -> str:
+        """The steps as a text table; beyond ``max_rows`` steps only the first and the last
+        ones, and at most MAX_ADDS parents per step (None: everything)."""
+        first, skipped, last = self._table_steps(max_rows)
+        max_adds = None if max_rows is None else MAX_ADDS
+        first_rows = [r for s in first for r in _lines(s, max_adds)]
+        last_rows = [r for s in last for r in _lines(s, max_adds)]
+        rows = [_HEAD, *first_rows, *last_rows]
+        widths = [max(len(r[k]) for r in rows) for k in range(len(_HEAD))]
+
+        def line(r: tuple[str, ...]) -> str:
+            cells = [r[0].rjust(widths[0])] + [c.ljust(w) for c, w in zip(r[1:], widths[1:])]
+            return "  ".join(cells).rstrip()
+
         lines = [
-            "  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip(),
+            "  ".join(c.ljust(w) for c, w in zip(_HEAD, widths)).rstrip(),
             "  ".join("-" * w for w in widths),
         ]
-        for r in rows:
-            cells = [r[0].rjust(widths[0])] + [c.ljust(w) for c, w in zip(r[1:], widths[1:])]
-            lines.append("  ".join(cells).rstrip())
+        lines += [line(r) for r in first_rows]
+        if skipped:
+            lines.append(_skipped_text(skipped))
+        lines += [line(r) for r in last_rows]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return f"<BackwardSteps: {len(self)} steps>\n{self}"
+    def __str__(self) -> str:
+        return self.table()
 
-    def table_html(self) -> str:
-        """The steps as an HTML table (all text escaped)."""
+    def __repr__(self) -> str:
+        return f"<BackwardSteps: {len(self):,} steps>\n{self}"
+
+    def table_html(self, max_rows: int | None = MAX_ROWS) -> str:
+        """The steps as an HTML table (all text escaped), bounded as :meth:`table` is."""
+        first, skipped, last = self._table_steps(max_rows)
+        max_adds = None if max_rows is None else MAX_ADDS
         style = "padding:2px 8px;text-align:left;vertical-align:top"
-        head = "".join(
-            f'<th style="{style}">{h}</th>'
-            for h in ("step", "node", "op", "local derivative", "grad", "adds to parents")
-        )
-        body = []
-        for s in self:
-            adds = "<br>".join(html.escape(_add_text(c)) for c in s.contributions)
-            cells = (str(s.index + 1), s.name, s.op or "leaf", s.rule, _grad_text(s.grad))
+
+        def tr(s: Step) -> str:
+            cells, adds = _cells(s, max_adds)
             tds = "".join(f'<td style="{style}">{html.escape(c)}</td>' for c in cells)
-            body.append(f'<tr>{tds}<td style="{style}">{adds or "—"}</td></tr>')
+            return f'<tr>{tds}<td style="{style}">{"<br>".join(map(html.escape, adds))}</td></tr>'
+
+        head = "".join(f'<th style="{style}">{h}</th>' for h in _HEAD)
+        body = [tr(s) for s in first]
+        if skipped:
+            text = html.escape(_skipped_text(skipped))
+            body.append(
+                f'<tr><td colspan="{len(_HEAD)}" style="{style};color:#6b6b6b">{text}</td></tr>'
+            )
+        body += [tr(s) for s in last]
         return (
             '<table style="border-collapse:collapse;font:13px Helvetica,Arial,sans-serif">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -339,6 +404,10 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
                 try:
                     parent_grads = tuple(node._vjp(g, False))
                 except RuntimeError as err:
+                    # Only a tensor graph freed by backward() gets the hint; any other
+                    # error (a node without a rule, ...) says itself what is wrong.
+                    if "retain_graph" not in str(err):
+                        raise
                     raise RuntimeError(
                         f"backward_steps: node #{n} (op {node._op!r}) cannot run its rule: "
                         f"{str(err).rstrip('.')}. Compute the steps before backward(), or call "

@@ -89,6 +89,13 @@ def test_named_value_params_are_styled_and_named():
     assert viz.draw(y, params=[w]).source.count("#fff3cf") == 1
 
 
+def in_label(text: str) -> str:
+    """``text`` as an HTML-like label holds it: entities for ``&<>"']``, and each backslash
+    doubled (dot reads ``\\N`` as a placeholder, ``\\\\`` as one backslash)."""
+    escaped = html.escape(text, quote=True).replace("&#x27;", "&#39;")
+    return escaped.replace("]", "&#93;").replace("\\", "&#92;&#92;")
+
+
 @pytest.mark.parametrize("label", HOSTILE)
 def test_hostile_labels_are_escaped_in_the_source(label):
     v = Value(1.0, label=label)
@@ -100,8 +107,8 @@ def test_hostile_labels_are_escaped_in_the_source(label):
     assert "<script>" not in src
     assert "\x00" not in src and "\x07" not in src
     for part in label.replace("\x00", "?").replace("\x07", "?").split("\n"):
-        assert html.escape(part, quote=True).replace("&#x27;", "&#39;") in src
-        if any(c in part for c in '<>&"') and part not in markup:
+        assert in_label(part) in src
+        if any(c in part for c in '<>&"]\\') and part not in markup:
             assert part not in src
     # the labels are HTML strings: a quoted DOT string would need its quotes escaped
     assert 'label="' not in src
@@ -123,6 +130,40 @@ def test_hostile_labels_render_through_dot_as_text():
     for label in HOSTILE:
         for part in label.replace("\x00", "?").replace("\x07", "?").split("\n"):
             assert any(part in t for t in texts), (part, joined)
+
+
+# Text that dot's label parser rejects ("]" alone, U+FFFE, U+FFFF) or rewrites (its
+# backslash placeholders: \N node name, \G graph name, \E edge name, ...).
+DOT_TRICKY = [
+    "]",
+    "]]",
+    "a]]>b",
+    r"\N \G \E",
+    r"\L \T \H \l \n \r",
+    "\\",
+    r"a\\b",
+    "x\uffff",
+    "\ufffe",
+]
+
+
+@needs_dot
+@pytest.mark.parametrize("text", DOT_TRICKY)
+def test_text_dot_would_reject_or_rewrite_renders_as_typed(text):
+    shown = text.replace("\ufffe", "?").replace("\uffff", "?")  # not allowed in XML
+    # as a label, a parameter name and an op name
+    a, w = Value(1.0, label=text), Value(2.0)
+    y = Value(3.0, (a,), text) * w
+    texts = svg_texts(viz.draw(y, params={text: w}).pipe(format="svg"))
+    assert texts.count(shown) == 3, texts
+    # in a step's title
+    z = a * 2.0
+    z.label = text
+    texts = svg_texts(viz.backward_steps(z).draw(0).pipe(format="svg"))
+    assert any(t.startswith(f"step 1/2: #0 {shown} (*): ") for t in texts), texts
+    # as a side-by-side title
+    texts = svg_texts(viz.side_by_side(z, z, titles=(text, "right")).combined().pipe("svg"))
+    assert shown in texts and "right" in texts
 
 
 @needs_dot
@@ -280,6 +321,17 @@ def test_side_by_side_html_and_files(tmp_path):
     assert len(re.findall(r"^\s*a_n\d+ \[", src, re.M)) == 10
     assert len(re.findall(r"^\s*b_n\d+ \[", src, re.M)) == 10
     assert both.save(tmp_path / "both.dot").endswith("both.dot")
+
+
+@needs_dot
+def test_side_by_side_with_an_empty_title_saves(tmp_path):
+    left, right = neuron(), neuron()
+    both = viz.side_by_side(left, right, titles=("", "right"))
+    assert "<b></b>" not in both.combined().source  # dot rejects an empty bold element
+    with open(both.save(tmp_path / "both.svg"), "rb") as f:
+        texts = svg_texts(f.read())
+    assert "right" in texts and texts.count("o") == 2  # both graphs, one title
+    assert both.save(tmp_path / "both.png").endswith("both.png")
 
 
 def test_folded_constants_show_in_their_op_node():

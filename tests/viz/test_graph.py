@@ -116,6 +116,12 @@ def test_escape_keeps_user_text_as_text():
     assert escape("\x00\x07") == "??"
 
 
+def test_escape_writes_what_dot_would_misread():
+    assert escape("]]") == "&#93;&#93;"  # dot rejects a text of only "]"
+    assert escape(r"\N\\") == "&#92;&#92;N&#92;&#92;&#92;&#92;"  # dot reads \\ as one \
+    assert escape("a\ufffeb\uffff") == "a?b?"  # not allowed in XML
+
+
 def test_fmt_four_significant_digits():
     assert fmt(0.70710678) == "0.7071"
     assert fmt(-0.0) == "0"

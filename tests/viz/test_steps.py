@@ -8,9 +8,9 @@ import re
 import pytest
 
 import viz
-from micrograd import Value
+from micrograd import Value, add_all
 from micrograd.autodiff import topological_order
-from viz.steps import rule_text
+from viz.steps import MAX_ADDS, MAX_ROWS, rule_text
 
 from .helpers import needs_dot
 from .test_graph import neuron
@@ -147,3 +147,52 @@ def test_order_is_exactly_the_cores(monkeypatch):
         spy_on(cls)
     root.backward()
     assert [id(n) for n in ran] == [id(s.node) for s in steps if s.node._prev]
+
+
+def chain(n):
+    """y = x * 1.0 * 1.0 ..., n multiplications (built iteratively)."""
+    y = Value(0.5, label="x")
+    for _ in range(n):
+        y = y * 1.0
+    return y
+
+
+def test_tables_of_a_long_pass_show_its_first_and_last_steps():
+    n = 50_000
+    steps = viz.backward_steps(chain(n))
+    assert len(steps) == n + 1  # every step is kept...
+    skipped = f"… {n + 1 - MAX_ROWS:,} more steps"
+    text = str(steps)  # ...but a table shows MAX_ROWS of them and counts the others
+    assert len(text.splitlines()) == 2 + MAX_ROWS + 1
+    assert skipped in text and repr(steps) == f"<BackwardSteps: {n + 1:,} steps>\n{text}"
+    firsts = [line.split()[0] for line in text.splitlines()[2:]]
+    numbers = [int(word) for word in firsts if word.isdigit()]
+    head = MAX_ROWS - MAX_ROWS // 4
+    assert numbers == [*range(1, head + 1), *range(n + 2 - MAX_ROWS // 4, n + 2)]
+    page = steps._repr_html_()
+    assert page.count("<tr>") == 1 + MAX_ROWS + 1 and skipped in page
+    assert len(page) < 40_000 and len(text) < 10_000  # the same for any length of chain
+    # everything, when asked for
+    assert len(steps.table(max_rows=None).splitlines()) == 2 + n + 1
+    assert steps.table_html(max_rows=None).count("<tr>") == 1 + n + 1
+    with pytest.raises(ValueError, match="max_rows"):
+        steps.table(max_rows=0)
+
+
+def test_tables_count_the_parents_of_a_wide_step():
+    n = 1000
+    steps = viz.backward_steps(add_all([Value(float(i)) for i in range(n)]))
+    assert len(steps[0].contributions) == n
+    lines = str(steps).splitlines()
+    assert len(lines) == 2 + MAX_ADDS + 1 + MAX_ROWS  # the sum's lines, then the leaves'
+    assert f"… {n - MAX_ADDS:,} more parents" in lines[2 + MAX_ADDS]
+    assert f"… {n - MAX_ADDS:,} more parents" in steps.table_html()
+    assert len(list(steps.rows())) == n + n  # rows() lists every parent of every step
+
+
+def test_a_node_without_a_rule_is_not_called_a_freed_graph():
+    a = Value(1.0)
+    c = Value(3.0, (a,), "custom")  # classic style, its _backward never assigned
+    with pytest.raises(RuntimeError, match="no gradient rule for op 'custom'") as info:
+        viz.backward_steps(c * 2)
+    assert "retain_graph" not in str(info.value)
