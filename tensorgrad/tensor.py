@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds
 
 from micrograd import autodiff
 
@@ -38,6 +39,12 @@ class _Freed:
 
     def __repr__(self) -> str:
         return "<freed>"
+
+    def __copy__(self) -> _Freed:
+        return self  # one marker: a copied graph is freed as its original (``ctx is FREED``)
+
+    def __deepcopy__(self, memo: dict) -> _Freed:
+        return self
 
 
 FREED = _Freed()
@@ -515,15 +522,18 @@ clock = _Clock()
 
 # Changes are noted per block of memory too: tensors that share one (x.detach(), a view
 # made by indexing or reshape) see each other's changes, as PyTorch's views share a
-# version counter. Keyed by the id of the array that owns the memory, while it lives.
-_memory_changed_at: dict[int, int] = {}
+# version counter. Per array that owns memory, while it lives: the byte ranges changed
+# and the clock at each one's last change (disjoint slices of one array stay apart).
+_memory_changes: dict[int, dict[tuple[int, int], int]] = {}
 
 
 def _memory_owner(a: np.ndarray) -> np.ndarray:
-    """The array whose memory ``a`` is, or views."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+    """The outermost array whose memory ``a`` is, or views (through as_strided's too)."""
+    owner = a
+    while (a := getattr(a, "base", None)) is not None:
+        if isinstance(a, np.ndarray):
+            owner = a
+    return owner
 
 
 def mark_changed(t: Tensor) -> None:
@@ -534,15 +544,25 @@ def mark_changed(t: Tensor) -> None:
     t._version = clock.now
     owner = _memory_owner(t.data)
     key = id(owner)
-    if key not in _memory_changed_at:
-        weakref.finalize(owner, _memory_changed_at.pop, key, None)
-    _memory_changed_at[key] = clock.now
+    changes = _memory_changes.get(key)
+    if changes is None:
+        changes = _memory_changes[key] = {}
+        weakref.finalize(owner, _memory_changes.pop, key, None)
+    changes[byte_bounds(t.data)] = clock.now
+
+
+def _memory_changed_since(a: np.ndarray, time: int) -> bool:
+    """Whether bytes within ``a``'s bounds were changed in place after clock ``time``."""
+    changes = _memory_changes.get(id(_memory_owner(a)))
+    if not changes:
+        return False
+    low, high = byte_bounds(a)
+    return any(at > time and start < high and low < end for (start, end), at in changes.items())
 
 
 def _check_versions(node: Tensor) -> None:
     for i, p in enumerate(node._prev):
-        changed = _memory_changed_at.get(id(_memory_owner(p.data)), 0)
-        if p._version > node._made_at or changed > node._made_at:
+        if p._version > node._made_at or _memory_changed_since(p.data, node._made_at):
             raise RuntimeError(
                 f"backward: input {i} of '{node._op}' (shape {p.shape}) was changed in place "
                 "(item assignment, an in-place operator, an optimizer step, load_state_dict "

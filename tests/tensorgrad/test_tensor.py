@@ -848,6 +848,43 @@ def test_changing_a_tensor_through_one_sharing_its_memory_makes_backward_raise(c
     assert x.grad is None
 
 
+def test_changing_a_disjoint_slice_of_the_same_array_leaves_a_graph_usable() -> None:
+    """Two batches wrapping halves of one NumPy array: changing one half in place does not
+    touch what a graph of the other read (as PyTorch, whose tensors there do not share a
+    version counter); changing an overlapping slice does."""
+    data = np.arange(8.0).reshape(4, 2)
+    w = tg.tensor(np.ones((2, 1)), requires_grad=True)
+    first, second = tg.as_tensor(data[:2]), tg.as_tensor(data[2:])
+    loss = (first @ w).sum()
+    second -= 1.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [[2.0], [4.0]])  # column sums of rows 0-1
+    overlapping = tg.as_tensor(data[1:3])
+    loss = (first @ w).sum()
+    overlapping += 1.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_changes_through_a_strided_window_view_are_seen() -> None:
+    """sliding_window_view (as_strided) hides its array behind a non-array .base."""
+    x = tg.tensor(np.arange(5.0))
+    windows = tg.as_tensor(np.lib.stride_tricks.sliding_window_view(x.numpy(), 3))
+    w = tg.tensor(np.ones(3), requires_grad=True)
+    loss = (windows @ w).sum()
+    x += 100.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_a_deep_copy_of_a_freed_graph_is_freed_too() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        copy.deepcopy(y).backward()
+
+
 def test_changes_elsewhere_leave_a_graph_usable() -> None:
     layer, x, y = _linear_graph()
     other = tg.tensor([1.0, 2.0])
