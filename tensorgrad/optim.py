@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import mark_changed
+from .tensor import Tensor, mark_changed
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
@@ -32,12 +32,22 @@ def _grad_array(p) -> np.ndarray | None:
 
 
 def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
-    """Clear the parameters' gradients: ``None`` (as PyTorch's default), or zeros in place."""
+    """Clear the parameters' gradients: ``None`` (as PyTorch's default), or zeros in place.
+
+    Zeroing in place is a change a graph that read the gradient must not miss; a gradient
+    that is itself a graph (``create_graph=True``) gets fresh zeros instead (PyTorch
+    detaches it first).
+    """
     for p in params:
-        if set_to_none or p.grad is None:
+        g = p.grad
+        if set_to_none or g is None:
             p.grad = None
+        elif isinstance(g, Tensor) and (g._prev or g.requires_grad):
+            p.grad = Tensor(np.zeros_like(g.data))
         else:
             _grad_array(p)[...] = 0
+            if isinstance(g, Tensor):
+                mark_changed(g)
 
 
 def _check(name: str, value, low: float = 0.0, high: float | None = None) -> None:

@@ -260,6 +260,28 @@ def test_a_deep_copy_continues_like_the_original():
     assert opt.state[id(w)]["momentum_buffer"] is not opt2.state[id(w2)]["momentum_buffer"]
 
 
+def test_zeroing_gradients_in_place_is_seen_by_a_graph_that_read_them():
+    """zero_grad(set_to_none=False) changes .grad in place: a graph that used it as a
+    constant refuses its backward (as PyTorch), and a gradient that is a graph itself
+    (create_graph=True) is replaced, so a penalty built on it still differentiates."""
+    q = tg.Parameter([3.0, 4.0])
+    (q * q).sum().backward()
+    w = tg.tensor([1.0, 1.0], requires_grad=True)
+    loss = (w * q.grad).sum()
+    optim.SGD([q], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(q.grad.data, [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+    p = tg.Parameter([1.0, 2.0])
+    (p**3).sum().backward(create_graph=True)  # p.grad = 3p², a graph
+    penalty = (p.grad * p.grad).sum()  # 9 Σ p⁴
+    optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert not p.grad.requires_grad and not p.grad.data.any()
+    penalty.backward()
+    np.testing.assert_allclose(p.grad.data, [36.0, 288.0])  # d(9 p⁴)/dp = 36 p³
+
+
 def test_load_state_dict_checks_before_changing_anything():
     ps = [tg.Parameter(np.zeros(3)), tg.Parameter(np.zeros(2))]
     opt = optim.Adam(ps, lr=0.1)
