@@ -186,9 +186,9 @@ def _pow_const_rule(g, out, args, ctx, needs):  # x ** c
 
 
 def _rpow_rule(g, out, args, ctx, needs):  # c ** x: d/dx = c^x log c
-    if ctx == 0:
-        x = d.raw(args[0])
-        return (g * _log_slope_at_zero(x).astype(x.dtype),)
+    if ctx == 0:  # log 0 taken as 0 where x >= 0 (PyTorch's mask), else -inf: out · log c
+        x = d.raw(args[0])  # stays in the formula, so create_graph records through it
+        return (g * out * np.where(x >= 0, 0.0, -np.inf).astype(x.dtype),)
     log_c = math.log(ctx) if ctx > 0 else math.nan  # a weak scalar: keeps float32
     return (g * out * log_c,)
 

@@ -1086,6 +1086,24 @@ def test_pow_scalar_zero_base_matches_torch() -> None:
     np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
 
 
+def test_gradient_of_zero_to_the_x_can_be_differentiated_again() -> None:
+    """d/dx 0^x = 0^x log 0 (0 where x >= 0, as PyTorch): a graph through 0^x, so the
+    second derivative 0^x (log 0)² is 0 for x > 0 and inf for x < 0 (inf · inf)."""
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        (g,) = tg.grad((0.0**x).sum(), [x], create_graph=True)
+        assert g.requires_grad
+        np.testing.assert_array_equal(g.data, [0.0, -np.inf])
+        (h,) = tg.grad(g.sum(), [x])
+    np.testing.assert_array_equal(h.data, [0.0, np.inf])
+
+
+def test_softmax_of_an_integer_tensor_is_a_float_softmax() -> None:
+    t = tg.tensor(np.array([[1, 2, 3]]), dtype=np.int64)
+    e = np.exp(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(t.softmax(axis=1).data, [e / e.sum()], rtol=1e-15)
+
+
 EMPTY_REDUCTIONS = {
     "sum": (lambda x, axis: x.sum(axis=axis), lambda x, dim: torch.sum(x, dim=dim)),
     "mean": (lambda x, axis: x.mean(axis=axis), lambda x, dim: torch.mean(x, dim=dim)),
