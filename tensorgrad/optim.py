@@ -111,9 +111,13 @@ class Optimizer:
     def _validate(self, group: dict[str, Any]) -> None:
         """Check a group's hyper-parameters (subclasses)."""
 
+    def _params(self) -> list:
+        """Every parameter, group after group: index i is parameter i of the state dicts."""
+        return [p for group in self.param_groups for p in group["params"]]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: ``None`` (default, as PyTorch) or zeros."""
-        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
+        zero_grads(self._params(), set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient.
@@ -140,8 +144,7 @@ class Optimizer:
 
     def _bad_grad(self, param, grad) -> None:
         """Raise the error for ``param``'s bad gradient, naming its index (as in state dicts)."""
-        params = [p for group in self.param_groups for p in group["params"]]
-        i = next(i for i, p in enumerate(params) if p is param)
+        i = next(i for i, p in enumerate(self._params()) if p is param)
         where = f"{type(self).__name__}.step: parameter {i}"
         if not isinstance(grad, np.ndarray):
             raise TypeError(
@@ -242,13 +245,9 @@ class Optimizer:
         for name, value in vars(self).items():
             if name != "state":
                 setattr(new, name, copy.deepcopy(value, memo))
-        pairs = zip(
-            (p for group in self.param_groups for p in group["params"]),
-            (p for group in new.param_groups for p in group["params"]),
-        )
         new.state = {
             id(mine): copy.deepcopy(self.state[id(p)], memo)
-            for p, mine in pairs
+            for p, mine in zip(self._params(), new._params())
             if id(p) in self.state
         }
         return new

@@ -122,7 +122,7 @@ def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray, np.ndar
         lse = stable_logsumexp(x, axis, True)
         return np.exp(x - lse), np.zeros_like(lse), lse
     shifted, m = _shifted(x, axis, normalizing=True)
-    in_place = shifted.ndim and shifted.dtype.kind == "f"  # ours, and exp keeps its dtype
+    in_place = shifted.ndim > 0 and shifted.dtype.kind == "f"  # ours; exp keeps its dtype
     e = np.exp(shifted, out=shifted) if in_place else np.exp(shifted)
     total = e.sum(axis=axis, keepdims=True)
     e /= total
