@@ -90,7 +90,17 @@ class Tensor:
     __array_ufunc__ = None  # np_array * t and np.float64(2) * t come back to Tensor
     __hash__ = object.__hash__  # == is elementwise, identity stays hashable
     __setstate__ = autodiff.restore_node  # copies take no sum of a running backward pass
-    __deepcopy__ = autodiff.copy_graph  # parents first: deep graphs copy without recursion
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of the whole graph below, parents first (no recursion), that refuses its
+        backward as the original does: the copies' new arrays take over the in-place
+        changes noted for the memory of the arrays they copy."""
+        twin = autodiff.copy_graph(self, memo)
+        for node in autodiff.topological_order([self]):
+            changed_at = _last_change(node.data)
+            if changed_at:
+                _note_change(memo[id(node)].data, changed_at)
+        return twin
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
@@ -542,27 +552,35 @@ def mark_changed(t: Tensor) -> None:
     the new values."""
     clock.now += 1
     t._version = clock.now
-    owner = _memory_owner(t.data)
+    _note_change(t.data, clock.now)
+
+
+def _note_change(a: np.ndarray, at: int) -> None:
+    """Note that the bytes within ``a``'s bounds changed at clock ``at``."""
+    owner = _memory_owner(a)
     key = id(owner)
     changes = _memory_changes.get(key)
     if changes is None:
         changes = _memory_changes[key] = {}
         weakref.finalize(owner, _memory_changes.pop, key, None)
-    changes[byte_bounds(t.data)] = clock.now
+    bounds = byte_bounds(a)
+    changes[bounds] = max(at, changes.get(bounds, 0))
 
 
-def _memory_changed_since(a: np.ndarray, time: int) -> bool:
-    """Whether bytes within ``a``'s bounds were changed in place after clock ``time``."""
+def _last_change(a: np.ndarray) -> int:
+    """The clock at the last in-place change to bytes within ``a``'s bounds (0: none)."""
     changes = _memory_changes.get(id(_memory_owner(a)))
     if not changes:
-        return False
+        return 0
     low, high = byte_bounds(a)
-    return any(at > time and start < high and low < end for (start, end), at in changes.items())
+    return max(
+        (at for (start, end), at in changes.items() if start < high and low < end), default=0
+    )
 
 
 def _check_versions(node: Tensor) -> None:
     for i, p in enumerate(node._prev):
-        if p._version > node._made_at or _memory_changed_since(p.data, node._made_at):
+        if p._version > node._made_at or _last_change(p.data) > node._made_at:
             raise RuntimeError(
                 f"backward: input {i} of '{node._op}' (shape {p.shape}) was changed in place "
                 "(item assignment, an in-place operator, an optimizer step, load_state_dict "

@@ -885,6 +885,20 @@ def test_a_deep_copy_of_a_freed_graph_is_freed_too() -> None:
         copy.deepcopy(y).backward()
 
 
+def test_a_deep_copy_refuses_a_backward_its_original_refuses() -> None:
+    """The copy's arrays are new memory: they take over the changes noted for the old."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.detach()[0] = 100.0  # through an alias, after the graph read x
+    for graph in (y, copy.deepcopy(y)):
+        with pytest.raises(RuntimeError, match=r"input \d of '\*' \(shape \(2,\)\) was changed"):
+            graph.backward(retain_graph=True)
+    z = (x * x).sum()  # made after the change: its copy's backward runs
+    x_twin, z_twin = copy.deepcopy((x, z))
+    z_twin.backward()
+    np.testing.assert_array_equal(x_twin.grad.data, [200.0, 4.0])  # d(Σx²)/dx = 2x
+
+
 def test_changes_elsewhere_leave_a_graph_usable() -> None:
     layer, x, y = _linear_graph()
     other = tg.tensor([1.0, 2.0])
