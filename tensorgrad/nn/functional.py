@@ -63,8 +63,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
-    rng = random.default_rng() if rng is None else rng
-    keep = rng.random(x.shape) >= p
+    keep = random.as_generator(rng).random(x.shape) >= p
     scale = np.zeros((), x.dtype) if p == 1 else np.asarray(1 / (1 - p), x.dtype)
     return x * (keep * scale)
 

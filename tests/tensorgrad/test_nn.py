@@ -7,6 +7,7 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad import nn
+from tensorgrad.nn import functional as F
 
 from ..oracle import torch
 
@@ -421,6 +422,21 @@ def test_dropout_seeding_and_float32():
         with pytest.raises(ValueError, match="probability"):
             nn.Dropout(p)
     assert nn.Dropout(np.float32(0.25)).p == 0.25  # any real number, NumPy's too
+
+
+def test_functional_dropout_takes_the_rng_forms_every_rng_argument_takes():
+    """An int seed, a Generator or None, as for nn.Dropout, init and data."""
+    x = tg.ones(50)
+    seeded = F.dropout(x, 0.5, rng=3).data
+    np.testing.assert_array_equal(seeded, F.dropout(x, 0.5, rng=3).data)
+    np.testing.assert_array_equal(seeded, F.dropout(x, 0.5, rng=np.random.default_rng(3)).data)
+    assert set(np.unique(seeded)) == {0.0, 2.0}
+    tg.manual_seed(1)
+    first = F.dropout(x, 0.5).data
+    tg.manual_seed(1)
+    np.testing.assert_array_equal(first, F.dropout(x, 0.5).data)
+    with pytest.raises(TypeError, match="rng must be None, an int seed or a numpy.random.Gen"):
+        F.dropout(x, 0.5, rng="3")
 
 
 # ----------------------------------------------------------------------------- MLP and printing
