@@ -207,7 +207,12 @@ class Optimizer:
             )
         new_groups, new_state, by_index = [], {}, {}
         for gi, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            saved_ids = list(saved["params"])
+            saved_ids = saved.get("params") if isinstance(saved, dict) else None
+            if not isinstance(saved_ids, list | tuple):
+                raise ValueError(
+                    f"load_state_dict: param group {gi} must be a dict whose 'params' entry "
+                    f"lists parameter indices, got {saved!r}"
+                )
             if len(saved_ids) != len(mine["params"]):
                 raise ValueError(
                     f"load_state_dict: param group {gi} has {len(saved_ids)} parameters saved "
@@ -224,6 +229,11 @@ class Optimizer:
             if i not in by_index:
                 raise ValueError(f"load_state_dict: state for unknown parameter index {i!r}")
             p = by_index[i]
+            if not isinstance(entry, dict):
+                raise ValueError(
+                    f"load_state_dict: the state of parameter {i!r} must be a dict, "
+                    f"got {type(entry).__name__}"
+                )
             values = {}
             for k, v in entry.items():
                 if isinstance(v, np.ndarray):

@@ -302,6 +302,28 @@ def test_load_state_dict_checks_before_changing_anything():
 
 
 @pytest.mark.parametrize(
+    "broken, message",
+    [
+        (lambda sd: {**sd, "param_groups": [{"lr": 0.1}]}, r"param group 0 .* 'params'"),
+        (lambda sd: {**sd, "param_groups": [None]}, r"param group 0 .* got None"),
+        (lambda sd: {**sd, "state": {0: None}}, r"state of parameter 0 must be a dict.*NoneType"),
+    ],
+)
+def test_load_state_dict_refuses_a_malformed_dict_with_value_error(broken, message):
+    """The docstring's promise: a bad dict raises ValueError, and nothing changes."""
+    p = tg.Parameter([1.0, 2.0])
+    opt = optim.SGD([p], lr=0.5, momentum=0.9)
+    p.grad = tg.tensor([1.0, 1.0])
+    opt.step()
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(broken(opt.state_dict()))
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    np.testing.assert_array_equal(after["state"][0]["momentum_buffer"], [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
     "make, name, value",
     [
         (lambda p: optim.SGD(p, lr=-0.1), "lr", "-0.1"),
