@@ -19,7 +19,7 @@ import numpy as np
 
 from micrograd.autodiff import backward_order, set_grad_enabled
 
-from .draw import Drawing, Overlay, RenderError, _draw
+from .draw import Drawing, Overlay, RenderError, _draw, _draw_arguments
 from .graph import (
     check_limit,
     describe_grad,
@@ -289,6 +289,14 @@ class BackwardSteps(list):
         if not -len(self) <= i < len(self):
             raise IndexError(f"step {i} out of range: there are {len(self)} steps")
         i %= len(self)
+        step = self[i]
+        max_nodes = _draw_arguments(draw_kwargs)["max_nodes"]
+        if _nodes_to_show(step) > (max_nodes or float("inf")):
+            raise ValueError(
+                f"steps.draw({i}): step {i + 1} is at node #{step.number}, and it and its "
+                f"inputs lie beyond the max_nodes={max_nodes} nodes nearest the root that a "
+                f"drawing keeps; pass max_nodes={_nodes_to_show(step)} or more (None: all)"
+            )
         known: dict[int, Any] = {}
         partial: dict[int, Any] = {}
         for s in self[: i + 1]:
@@ -298,7 +306,6 @@ class BackwardSteps(list):
                 if c.grad is not None:
                     old = partial.get(c.number)
                     partial[c.number] = c.grad if old is None else old + c.grad
-        step = self[i]
         overlay = Overlay(
             grads={**partial, **known},
             partial=set(partial),
@@ -329,6 +336,12 @@ class BackwardSteps(list):
         except RenderError as err:
             return table + f"<pre>{html.escape(str(err))}</pre>"
         return table + _stepper_html(svgs)
+
+
+def _nodes_to_show(step: Step) -> int:
+    """How many nodes nearest the root a drawing must keep to show ``step`` and its inputs
+    (viz.draw numbers nodes breadth-first from the root and keeps the first max_nodes)."""
+    return 1 + max([step.number, *(c.number for c in step.contributions)])
 
 
 _counter = itertools.count()

@@ -120,6 +120,21 @@ def test_frames_fill_in_gradients_and_highlight_the_current_node():
     assert all(n.grad == 0.0 for n in topological_order([o]))
 
 
+def test_a_frame_whose_step_lies_beyond_max_nodes_says_how_to_see_it():
+    """A chain of 601 nodes: node #550 and its input #551 are past the 500 kept nodes."""
+    y = x = Value(1.0, label="x")
+    for _ in range(600):
+        y = y * 1.0
+    steps = viz.backward_steps(y)
+    with pytest.raises(ValueError, match=r"step 551 is at node #550.*pass max_nodes=552 or more"):
+        steps.draw(550)
+    frame = steps.draw(550, max_nodes=552).source
+    assert 'n550op [label=<* 1> color="#e6550d"' in frame  # highlighted
+    assert 'n551 -> n550op [color="#e6550d" fontcolor="#e6550d" penwidth=2 xlabel=<+1>]' in frame
+    assert "step 551/601" in frame and steps.draw(498).source  # #498 and #499 fit in 500
+    assert x.grad == 0.0  # the steps never touch .grad
+
+
 @needs_dot
 def test_notebook_html_steps_through_frames():
     steps = viz.backward_steps(neuron())
