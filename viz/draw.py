@@ -704,13 +704,18 @@ class SideBySide:
         dot = _new_drawing(args["rankdir"], args["format"], args["timeout"])
         opts = _options_of(args, scale=self.scale)
         sides = list(zip("ab", self.titles, self.views))
-        if args["rankdir"] == "LR":  # dot stacks LR clusters bottom-up; keep the first on top
+        rankdir = args["rankdir"]
+        if rankdir in ("LR", "RL"):  # dot stacks these clusters bottom-up: the first on top
             sides.reverse()
+        # labelloc is measured along the ranks: under BT, "b" is the top of the picture.
+        labelloc = "b" if rankdir == "BT" else "t"
         for side, title, view in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
                 sub.attr(color="#d0d0d0", style="rounded")
                 if title:  # dot rejects an empty <b></b>: no title, no label
-                    sub.attr(label=f"<<b>{escape(title, 80)}</b>>", labelloc="t", fontsize="14")
+                    sub.attr(
+                        label=f"<<b>{escape(title, 80)}</b>>", labelloc=labelloc, fontsize="14"
+                    )
                 _emit(sub, view, opts, prefix=f"{side}_")
         return dot
 

@@ -324,6 +324,22 @@ def test_side_by_side_html_and_files(tmp_path):
 
 
 @needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
+def test_side_by_side_file_puts_the_first_graph_first_and_titles_on_top(rankdir):
+    """Read from the rendered SVG's coordinates (y grows downwards)."""
+    y = neuron()
+    svg = viz.side_by_side(y, y, titles=("FIRST", "SECOND"), rankdir=rankdir).combined()
+    texts = list(ET.fromstring(svg.pipe("svg")).iter("{http://www.w3.org/2000/svg}text"))
+    title = {t.text: (float(t.get("x")), float(t.get("y"))) for t in texts if t.text.isupper()}
+    (x1, y1), (x2, y2) = title["FIRST"], title["SECOND"]
+    if rankdir in ("LR", "RL"):  # the two graphs one above the other
+        assert y1 < y2
+    else:  # next to each other, each under its title
+        assert x1 < x2
+        assert max(y1, y2) < min(float(t.get("y")) for t in texts if t.text.startswith("data"))
+
+
+@needs_dot
 def test_side_by_side_with_an_empty_title_saves(tmp_path):
     left, right = neuron(), neuron()
     both = viz.side_by_side(left, right, titles=("", "right"))
