@@ -192,8 +192,13 @@ def grad_magnitude(g: Any) -> float | None:
     if g is None:
         return None
     if isinstance(g, np.ndarray):
+        a = np.abs(g.astype(np.float64, copy=False).ravel())
         with np.errstate(all="ignore"):
-            return float(np.linalg.norm(g.astype(np.float64, copy=False).ravel()))
+            top = a.max(initial=0.0)
+            if not 0 < top < np.inf:  # 0 (or empty), inf or nan: the norm is that too
+                return float(top)
+            # Scaled by the largest entry, so squares of entries past 1e154 do not overflow.
+            return float(top * np.sqrt(np.dot(a / top, a / top)))
     return abs(g)
 
 

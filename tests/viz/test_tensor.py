@@ -11,6 +11,7 @@ import tensorgrad as tg
 import viz
 from micrograd import Value
 from micrograd.autodiff import topological_order
+from viz.draw import BAD_FILL
 from viz.graph import fmt
 
 from .helpers import FakeGrad, FakeTensor, needs_dot, svg_texts
@@ -73,6 +74,16 @@ def test_fake_tensor_color_by_grad():
     assert fill[view.number(a)] != fill[view.number(b)]
     assert fill[0] == "#ffffff"  # no grad: neutral
     assert "1e-6" in src and "1e3" in src
+
+
+def test_a_huge_finite_gradient_has_a_finite_norm():
+    """Entries of 1e200 square past float64's range; the norm itself is √2·1e200."""
+    x = tg.tensor([1.0, 1.0], requires_grad=True)
+    y = (x * 1e200).sum()
+    y.backward()
+    line = _node_line(viz.draw(y, color_by="grad").source, viz.graph.walk(y).number(x))
+    assert "norm 1.414e+200" in line and "inf" not in line
+    assert BAD_FILL not in line  # colored on the scale, not as nan/inf
 
 
 def test_fake_tensor_backward_steps():
