@@ -707,7 +707,7 @@ class SideBySide:
         rankdir = args["rankdir"]
         if rankdir in ("LR", "RL"):  # dot stacks these clusters bottom-up: the first on top
             sides.reverse()
-        # labelloc is measured along the ranks: under BT, "b" is the top of the picture.
+        # A cluster's labelloc follows the ranks: under BT its "b" is the top of the picture.
         labelloc = "b" if rankdir == "BT" else "t"
         for side, title, view in sides:
             with dot.subgraph(name=f"cluster_{side}") as sub:
