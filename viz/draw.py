@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import inspect
 import math
+import numbers
 import os
 import shutil
 import subprocess
@@ -130,7 +131,7 @@ def run_dot(
     if exe is None:
         raise GraphvizNotFound()
     spec = format + "".join(f":{part}" for part in (renderer, formatter) if part)
-    timeout = RENDER_TIMEOUT if timeout is None else timeout
+    timeout = RENDER_TIMEOUT if timeout is None else check_timeout(timeout)
     try:
         proc = subprocess.run(
             [exe, f"-T{spec}", *extra_args],
@@ -150,6 +151,17 @@ def run_dot(
         err = proc.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"graphviz's {engine} failed (exit {proc.returncode}): {err}")
     return proc.stdout
+
+
+def check_timeout(timeout: Any) -> float | None:
+    """``timeout`` if it is None or a positive finite number of seconds, else ValueError."""
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, numbers.Real)
+        or not 0 < timeout < math.inf
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    return timeout
 
 
 # ----------------------------------------------------------------------------- Drawing
@@ -175,6 +187,15 @@ class Drawing(graphviz.Digraph):
         super().__init__(*args, **kwargs)
         self.timeout = timeout
         self.notebook_format = notebook_format
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds each ``dot`` run may take (None: the default, 60)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = check_timeout(value)
 
     def copy(self) -> Drawing:
         new = super().copy()

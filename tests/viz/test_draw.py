@@ -301,6 +301,24 @@ def test_render_timeout_is_a_clear_error(tmp_path, monkeypatch):
         dot.pipe()
 
 
+@pytest.mark.parametrize("timeout", [-1, 0, "5", True, float("inf"), float("nan")])
+def test_a_bad_timeout_is_refused_up_front(timeout):
+    """Not at render time as "did not finish within -1 s" or a str + float TypeError."""
+    message = (
+        rf"timeout must be a positive number of seconds or None, got {re.escape(repr(timeout))}"
+    )
+    with pytest.raises(ValueError, match=message):
+        viz.draw(neuron(), timeout=timeout)
+    with pytest.raises(ValueError, match=message):
+        viz.side_by_side(neuron(), neuron(), timeout=timeout)
+    drawing = viz.draw(neuron(), timeout=5)
+    with pytest.raises(ValueError, match=message):
+        drawing.timeout = timeout
+    with pytest.raises(ValueError, match=message):
+        drawing.pipe(timeout=timeout)
+    assert drawing.timeout == 5 and drawing.copy().timeout == 5
+
+
 @needs_dot
 def test_side_by_side_html_and_files(tmp_path):
     left, right = neuron(), neuron()
