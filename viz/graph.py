@@ -230,7 +230,8 @@ def escape(text: Any, max_len: int = MAX_LABEL) -> str:
     text = str(text)
     if len(text) > max_len:
         text = text[: max_len - 1] + "…"
-    text = _BAD_CHARS.sub("?", text.replace("\r\n", "\n").replace("\t", " "))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _BAD_CHARS.sub("?", text)
     text = html.escape(text, quote=True).replace("&#x27;", "&#39;")
     text = text.replace("]", "&#93;").replace("\\", "&#92;&#92;")
     return text.replace("\n", '<br align="center"/>')

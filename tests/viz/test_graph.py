@@ -112,6 +112,9 @@ def test_one_hidden_node_is_singular():
 def test_escape_keeps_user_text_as_text():
     assert escape("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#39;"
     assert escape("a\nb") == 'a<br align="center"/>b'
+    # Every line break Python's splitlines knows of the three: \n, \r\n and a lone \r
+    for text in ("a\nb", "a\r\nb", "a\rb"):
+        assert escape(text) == 'a<br align="center"/>b'
     assert escape("x" * 100).endswith("…") and len(escape("x" * 100)) == 40
     assert escape("\x00\x07") == "??"
 
