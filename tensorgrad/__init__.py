@@ -4,6 +4,8 @@ PyTorch-flavoured names, NumPy semantics, and the same backward core as the
 scalar engine (``micrograd.autodiff``).
 """
 
+import functools
+
 from micrograd.autodiff import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 # tensor.py goes first: it defines Tensor, then installs the ops (which need Tensor).
@@ -13,50 +15,37 @@ from .tensor import Tensor, as_tensor, is_tensor, tensor
 from . import ops
 from .autograd import GradcheckError, detect_anomaly, grad, gradcheck
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
-from .ops.elementwise import clip, maximum, minimum, where
+from .ops.elementwise import maximum, minimum, where
 from .ops.linalg import matmul
-from .ops.reduce import argmax, argmin, log_softmax, logsumexp, softmax, std, var
-from .ops.shape import (
-    broadcast_to,
-    concatenate,
-    flatten,
-    reshape,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    unsqueeze,
-)
+from .ops.shape import concatenate, stack
 from .random import manual_seed
 
 
 def _function(name: str):
-    def fn(x, *args, **kwargs):
-        return getattr(as_tensor(x), name)(*args, **kwargs)
+    """``tg.name(x, ...)``: the method ``x.name(...)``, for ``x`` a Tensor or array-like."""
+    method = getattr(Tensor, name)
 
-    fn.__name__ = name
-    fn.__doc__ = f"``tg.{name}(x, ...)`` is ``x.{name}(...)``."
+    @functools.wraps(method)
+    def fn(x, *args, **kwargs):
+        return method(as_tensor(x), *args, **kwargs)
+
     return fn
 
 
-exp, log, sqrt, tanh, sigmoid, relu, sin, cos, abs, sum, mean, max, min = (  # noqa: A001
-    _function(n)
-    for n in (
-        "exp",
-        "log",
-        "sqrt",
-        "tanh",
-        "sigmoid",
-        "relu",
-        "sin",
-        "cos",
-        "abs",
-        "sum",
-        "mean",
-        "max",
-        "min",
+# fmt: off
+(
+    exp, log, sqrt, tanh, sigmoid, relu, sin, cos, abs, clip,  # noqa: A001
+    sum, mean, max, min, var, std, logsumexp, softmax, log_softmax, argmax, argmin,  # noqa: A001
+    reshape, flatten, squeeze, unsqueeze, transpose, swapaxes, broadcast_to,
+) = (
+    _function(name) for name in (
+        "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs", "clip",
+        "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
+        "argmax", "argmin",
+        "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "broadcast_to",
     )
 )
+# fmt: on
 cat = concatenate
 permute = transpose
 

@@ -321,6 +321,35 @@ def test_numpy_functions_on_a_tensor_work_on_its_data() -> None:
     assert float(np.max(np.asarray(t))) == 4.0
 
 
+@pytest.mark.parametrize(
+    "name, args, expected",
+    [
+        ("clip", (1.0, 2.0), np.clip(np.arange(6.0), 1.0, 2.0)),
+        ("reshape", ((3, 2),), np.arange(6.0).reshape(3, 2)),
+        ("flatten", (), np.arange(6.0)),
+        ("transpose", (), np.arange(6.0).reshape(2, 3).T),
+        ("permute", ((1, 0),), np.arange(6.0).reshape(2, 3).T),
+        ("swapaxes", (0, 1), np.arange(6.0).reshape(2, 3).T),
+        ("squeeze", (), np.arange(6.0)),
+        ("unsqueeze", (0,), np.arange(6.0)[None]),
+        ("broadcast_to", ((2, 6),), np.tile(np.arange(6.0), (2, 1))),
+        ("softmax", (), np.exp(np.arange(6.0)) / np.exp(np.arange(6.0)).sum()),
+        ("logsumexp", (), np.log(np.exp(np.arange(6.0)).sum())),
+        ("var", (), 17.5 / 6),  # Σ(i - 2.5)² / 6
+        ("std", (), np.sqrt(17.5 / 6)),
+        ("argmax", (), 5),
+        ("exp", (), np.exp(np.arange(6.0))),
+    ],
+)
+def test_module_functions_take_an_array_as_their_methods_take_a_tensor(name, args, expected):
+    """tg.f(array, ...) is tg.tensor(array).f(...), for every tg.f that has a method."""
+    data = np.arange(6.0).reshape(1, 6) if name == "squeeze" else np.arange(6.0)
+    data = data.reshape(2, 3) if name in ("transpose", "permute", "swapaxes") else data
+    got = getattr(tg, name)(data, *args)
+    np.testing.assert_allclose(got.data, expected, rtol=1e-12)
+    assert getattr(tg, name).__doc__ == getattr(tg.Tensor, name).__doc__
+
+
 def test_comparisons_give_boolean_tensors() -> None:
     t = tg.tensor([1.0, 2.0, 3.0])
     np.testing.assert_array_equal((t > 1.5).data, [False, True, True])
