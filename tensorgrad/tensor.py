@@ -579,6 +579,12 @@ def _last_change(a: np.ndarray) -> int:
 
 
 def _check_versions(node: Tensor) -> None:
+    if _last_change(node.data) > node._made_at:  # many rules read the output (exp, tanh, /)
+        raise RuntimeError(
+            f"backward: the output of '{node._op}' (shape {node.shape}) was changed in place "
+            "through a tensor sharing its memory (such as its detach() or a view) after the op "
+            "made it, so its gradient would be wrong; change a copy instead"
+        )
     for i, p in enumerate(node._prev):
         if p._version > node._made_at or _last_change(p.data) > node._made_at:
             raise RuntimeError(

@@ -914,6 +914,27 @@ def test_a_deep_copy_of_a_freed_graph_is_freed_too() -> None:
         copy.deepcopy(y).backward()
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda y: y.detach().__setitem__(0, 100.0),
+        lambda y: y.detach().__iadd__(0.5),
+        lambda y: y.detach()[1:].__setitem__(slice(None), 0.0),  # through a view of it
+    ],
+    ids=["detach item", "detach +=", "view of detach"],
+)
+def test_a_change_to_an_ops_own_output_is_seen(change) -> None:
+    """exp's rule reads its output: d exp(x)/dx = exp(x). After y's memory changed, a
+    backward would silently use the new values (x.grad [100, e] instead of [1, e])."""
+    x = tg.tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()
+    with tg.no_grad():
+        change(y)
+    with pytest.raises(RuntimeError, match=r"the output of 'exp' \(shape \(2,\)\) was changed"):
+        y.sum().backward()
+    assert x.grad is None
+
+
 def test_a_deep_copy_refuses_a_backward_its_original_refuses() -> None:
     """The copy's arrays are new memory: they take over the changes noted for the old."""
     x = tg.tensor([1.0, 2.0], requires_grad=True)
