@@ -288,11 +288,12 @@ def minimum(a, b) -> Tensor:
 
 
 def _pair(a, b) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors; a Python scalar takes the other side's dtype (no promotion)."""
-    if scalar_constant(a) is not None and isinstance(b, Tensor):
-        a = np.asarray(a, dtype=b.dtype)
-    if scalar_constant(b) is not None and isinstance(a, Tensor):
-        b = np.asarray(b, dtype=a.dtype)
+    """Two operands as tensors; a scalar is weak, as in NumPy: it takes the other side's
+    dtype when that holds it (float32 stays float32), else promotes (int with 2.5: float)."""
+    if (number := scalar_constant(a)) is not None and isinstance(b, Tensor):
+        a = np.asarray(number, dtype=np.result_type(b.dtype, number))
+    if (number := scalar_constant(b)) is not None and isinstance(a, Tensor):
+        b = np.asarray(number, dtype=np.result_type(a.dtype, number))
     return as_tensor(a), as_tensor(b)
 
 

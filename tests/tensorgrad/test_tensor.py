@@ -181,6 +181,30 @@ def test_maximum_and_minimum_of_bool_and_int_tensors_as_numpy(op) -> None:
         np.testing.assert_array_equal(got.data, want)
 
 
+@pytest.mark.parametrize("dtype", [np.bool_, np.int64], ids=lambda d: d.__name__)
+@pytest.mark.parametrize("c", [2.5, -0.7, 3, True], ids=repr)
+@pytest.mark.parametrize("op", ["maximum", "minimum", "where", "where_reflected", "clip"])
+def test_a_scalar_with_an_integer_tensor_promotes_as_numpy(op, c, dtype) -> None:
+    """A weak scalar keeps the tensor's dtype only when that holds it: ints with 2.5 give
+    floats (2.5 was truncated to 2, and to True for bools)."""
+    data = np.array([0, 1, 3], dtype=dtype)
+    mask = np.array([True, False, True])
+    calls = {
+        "maximum": (lambda m: m.maximum, np.maximum),
+        "minimum": (lambda m: m.minimum, np.minimum),
+        "where": (lambda m: lambda x, c: m.where(mask, x, c), lambda x, c: np.where(mask, x, c)),
+        "where_reflected": (
+            lambda m: lambda x, c: m.where(mask, c, x),
+            lambda x, c: np.where(mask, c, x),
+        ),
+        "clip": (lambda m: lambda x, c: m.clip(x, 0, c), lambda x, c: np.clip(x, 0, c)),
+    }
+    ours, numpys = calls[op]
+    got, want = ours(tg)(tg.tensor(data, dtype=dtype), c), numpys(data, c)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.data, want)
+
+
 UNARY_AND_REDUCTIONS = {
     "neg": lambda t: -t,
     "abs": abs,
