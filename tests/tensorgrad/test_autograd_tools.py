@@ -157,6 +157,28 @@ def _log_of_negative():
     return x.log()
 
 
+def test_gradcheck_checks_a_function_that_takes_a_gradient_itself() -> None:
+    """Second derivatives (PyTorch's gradgradcheck): fn calls tg.grad, which needs grad
+    mode on while the finite differences run fn too. d/dx 3x² = 6x."""
+    x = tg.tensor([0.5, -1.2, 2.0], requires_grad=True)
+
+    def first_derivative(t):
+        return tg.grad((t**3).sum(), [t], create_graph=True)[0]
+
+    assert tg.gradcheck(first_derivative, [x])
+    with pytest.raises(tg.GradcheckError, match=r"index \(0,\): analytic .*0.0.* != numeric"):
+        tg.gradcheck(lambda t: first_derivative(t).detach(), [x])  # gradient cut: 0 != 6x
+
+
+def test_gradcheck_of_an_output_without_a_graph() -> None:
+    """A constant output passes (its gradient is 0 both ways); a detach() that hides a
+    dependence fails, naming the values, not a RuntimeError from grad()."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert tg.gradcheck(lambda t: tg.tensor([3.0, 4.0]), [x])
+    with pytest.raises(tg.GradcheckError, match=r"input 0 .* analytic .*0.0.* != numeric"):
+        tg.gradcheck(lambda t: t.detach() * 2, [x])
+
+
 def test_detect_anomaly_names_a_user_file_whose_path_starts_like_the_package() -> None:
     """``<repo>/tensorgrad_demo.py`` is the user's file, not part of ``<repo>/tensorgrad``."""
     import types
