@@ -61,7 +61,8 @@ def _sum_rule(g, out, args, ctx, needs):
 
 def _mean_rule(g, out, args, ctx, needs):
     axes, keepdims, n = ctx
-    return (expand(g, args[0].shape, axes, keepdims) / n,)
+    # Times 1/n, not over n: n itself may not fit the gradient's dtype (float16 ends at 65504).
+    return (expand(g, args[0].shape, axes, keepdims) * (1 / n if n else np.nan),)
 
 
 def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask
@@ -114,9 +115,11 @@ def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
+    # float16 sums in float32, as np.mean does (eight values of 1e4 overflow float16).
+    wide = np.float32 if x.dtype == np.float16 else None
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
         data = (
-            np.add.reduce(x.data, axis=axes, keepdims=keepdims) / n
+            np.add.reduce(x.data, axis=axes, keepdims=keepdims, dtype=wide) / n
             if n
             else np.mean(x.data, axis=axes, keepdims=keepdims)
         )

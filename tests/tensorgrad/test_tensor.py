@@ -40,6 +40,19 @@ def test_floating_arrays_keep_their_dtype(dtype) -> None:
     assert tg.tensor(dtype(1.5)).dtype == dtype  # a NumPy float scalar too
 
 
+def test_float16_mean_neither_overflows_nor_loses_its_gradient() -> None:
+    """float16 ends at 65504: eight values of 1e4 sum past it, and n = 70000 is inf in it.
+    The mean is 1e4 (np.mean accumulates float16 in float32), and d mean/dx = 1/n."""
+    big = tg.tensor(np.full(8, 1e4, np.float16), requires_grad=True)
+    assert big.mean().item() == 1e4 and big.mean().dtype == np.float16
+    ones = tg.tensor(np.ones(70_000, np.float16), requires_grad=True)
+    m = ones.mean()
+    m.backward()
+    assert m.item() == 1.0
+    assert ones.grad.dtype == np.float16
+    np.testing.assert_array_equal(ones.grad.data, np.float16(1 / 70_000))
+
+
 @pytest.mark.parametrize(
     "data, dtype",
     [([1, 2], np.float32), (np.array([1.0, 2.0]), np.float32), ([1.7, 2.2], np.int64),
