@@ -13,6 +13,7 @@ graph. ``needs[i]`` says whether parent ``i`` wants a gradient (None otherwise).
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import sys
@@ -605,7 +606,13 @@ def _raw(x):
 
 
 def _check_forward(out: Tensor) -> None:
-    if _nonfinite(out.data) and not any(_nonfinite(p.data) for p in out._prev):
+    # A scalar operand (x + inf) is not a parent: the op keeps it in its ctx.
+    constant = out._ctx if type(out._ctx) is float else 0.0
+    if (
+        _nonfinite(out.data)
+        and math.isfinite(constant)
+        and not any(_nonfinite(p.data) for p in out._prev)
+    ):
         raise FloatingPointError(
             f"detect_anomaly: the forward of '{out._op}' (created at {out._origin}) produced "
             f"nan/inf in an output of shape {out.shape} from finite inputs"

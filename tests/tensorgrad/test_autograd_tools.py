@@ -269,6 +269,18 @@ def test_detect_anomaly_passes_finite_graphs_through() -> None:
     )
 
 
+@pytest.mark.parametrize("constant", [np.inf, float("nan"), -np.inf], ids=repr)
+def test_detect_anomaly_counts_a_scalar_operand_as_an_input(constant) -> None:
+    """x + inf made its inf from an input that was not finite, as x + tg.tensor(inf) does;
+    the same op with a finite scalar that overflows is reported."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.detect_anomaly():
+        for y in (x + constant, constant * x, x - tg.tensor(constant)):
+            assert not np.isfinite(y.data).all()
+        with pytest.raises(FloatingPointError, match=r"forward of '\*'.*from finite inputs"):
+            x * 1e308 * 10.0
+
+
 def test_detect_anomaly_in_backward_of_a_custom_op() -> None:
     def inf_grad(x):
         return record(x.data * 1.0, (x,), "inf_grad", lambda g, out, args, ctx, n: (g * np.inf,))
