@@ -10,6 +10,7 @@ that graph can be differentiated again). ``c`` is the op's constant operand, if 
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -22,6 +23,7 @@ __all__ = ["Value", "add_all", "weighted_sum"]
 
 _grad_mode = autodiff._mode  # read directly: this is on every op's path
 _new = object.__new__  # a bare instance; the op methods fill in every slot themselves
+_OWN_RULE = object()  # _vjp's default: the node's own rule, as it is when the pass runs
 
 
 class Value:
@@ -81,8 +83,9 @@ class Value:
 
     # -- the backward core's node protocol -----------------------------------------------
 
-    def _vjp(self, g, graph: bool):
-        rule = self._rule
+    def _vjp(self, g, graph: bool, rule=_OWN_RULE):
+        if rule is _OWN_RULE:
+            rule = self._rule
         if rule is None:
             raise RuntimeError(
                 f"Value: no gradient rule for op {self._op!r} with {len(self._prev)} "
@@ -137,16 +140,20 @@ class Value:
         """
         autodiff.backward(self, gradient, retain_graph=True)
 
-    def _apply_rule(self) -> None:
+    def _apply_rule(self, rule) -> None:
         if not self._prev:
             return
-        for parent, pg in zip(self._prev, self._vjp(self.grad, False)):
+        for parent, pg in zip(self._prev, self._vjp(self.grad, False, rule)):
             if pg is not None:
                 parent.grad += pg
 
     def _get_backward(self):
+        _ = self._prev  # a neuron's sum shows its products first: its rule becomes their "+"
         rule = self._rule
-        return rule.fn if type(rule) is _ClassicBackward else self._apply_rule
+        if type(rule) is _ClassicBackward:
+            return rule.fn
+        # Bound to the rule of now: a wrapper assigned to _backward later calls this one.
+        return functools.partial(self._apply_rule, rule)
 
     def _set_backward(self, fn) -> None:
         if not callable(fn):
@@ -620,11 +627,13 @@ class _PairValue(Value):
     _prev = property(operator.attrgetter("_a", "_b"), _set_prev, doc="The two operands.")
     _parents = _prev
 
-    def _vjp(self, g, graph: bool):
+    def _vjp(self, g, graph: bool, rule=_OWN_RULE):
+        if rule is _OWN_RULE:
+            rule = self._rule
         a, b = self._a, self._b
         if graph:
-            return self._rule(g, self, (a, b), self._ctx)
-        return self._rule(g, self.data, (a.data, b.data), self._ctx)
+            return rule(g, self, (a, b), self._ctx)
+        return rule(g, self.data, (a.data, b.data), self._ctx)
 
     def _receive_grad(self, g: float) -> None:
         self.grad = g  # an interior node: the gradient of the latest backward

@@ -14,7 +14,7 @@ import weakref
 import pytest
 
 import micrograd
-from micrograd import Value, add_all, autodiff
+from micrograd import Value, add_all, autodiff, weighted_sum
 from micrograd.nn import MLP
 
 # ----------------------------------------------------------------------------- basics
@@ -216,6 +216,38 @@ def test_a_hand_made_backward_can_be_called_by_hand():
     out.grad = 2.0
     out._backward()
     assert x.grad == pytest.approx(2 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+
+
+def test_a_wrapped_backward_calls_the_rule_it_wrapped():
+    """The classic hook: keep a node's _backward, assign a wrapper that calls it. The kept
+    one is the rule of when it was read (it looked the rule up later: the wrapper itself,
+    and so recursed forever)."""
+    x = Value(3.0)
+    y = x * x
+    calls = []
+    original = y._backward
+
+    def logged():
+        calls.append(y.grad)
+        original()
+
+    y._backward = logged
+    (y * 5).backward()
+    assert x.grad == 30.0 and calls == [5.0]  # d(5x²)/dx = 10x
+    z = x.tanh()
+    z._backward = z._backward  # the same rule, reassigned
+    z.backward()
+    assert x.grad == 30.0 + (1 - math.tanh(3.0) ** 2)
+
+
+def test_a_wrapped_backward_of_a_neuron_sum():
+    """A neuron's sum shows its products before handing out its rule."""
+    w, x = [Value(2.0), Value(3.0)], [Value(-1.0), Value(4.0)]
+    y = weighted_sum(w, x, Value(0.5))
+    original = y._backward
+    y._backward = lambda: original()
+    y.backward()
+    assert [v.grad for v in w] == [-1.0, 4.0] and [v.grad for v in x] == [2.0, 3.0]
 
 
 def test_a_hand_made_backward_refuses_create_graph():
