@@ -42,7 +42,19 @@ class Neuron(Module):
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.activation = activation
-        self.nonlin = activation != "linear"
+
+    @property
+    def nonlin(self) -> bool:
+        """The classic flag: False for a linear neuron. Setting it (as classic code may,
+        after construction) switches between linear and ReLU (keeping tanh or sigmoid)."""
+        return self.activation != "linear"
+
+    @nonlin.setter
+    def nonlin(self, value: bool) -> None:
+        if not value:
+            self.activation = "linear"
+        elif self.activation == "linear":
+            self.activation = "relu"
 
     def __call__(self, x) -> Value:
         if len(x) != len(self.w):

@@ -30,6 +30,21 @@ def test_neuron_signature_and_parameters():
     assert Neuron(3, False).nonlin is False  # positional, as the classic allows
 
 
+def test_setting_nonlin_after_construction_switches_the_neuron_as_the_classic():
+    """The classic reads self.nonlin at every call and in repr."""
+    n = Neuron(2)
+    n.w = [Value(-2.0), Value(1.0)]
+    x = [1.0, 0.5]  # Σ wᵢxᵢ + b = -1.5
+    assert n(x).data == 0.0  # relu
+    n.nonlin = False
+    assert n(x).data == -1.5 and repr(n) == "LinearNeuron(2)" and n.nonlin is False
+    n.nonlin = True
+    assert n(x).data == 0.0 and repr(n) == "ReLUNeuron(2)"
+    t = Neuron(2, activation="tanh")
+    t.nonlin = True  # already nonlinear: stays tanh
+    assert repr(t) == "TanhNeuron(2)"
+
+
 def test_neuron_initialisation_is_the_classics():
     # The classic draws w from random.uniform(-1, 1), one per input, in order; b = 0.
     random.seed(123)
