@@ -544,9 +544,11 @@ def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
 def _rpow(g, out, args, c):  # c ** x: d/dx = c^x log c
     if c > 0:
         return (g * out * math.log(c),)
-    if c == 0:  # 0 for x >= 0 (as x ** y above); inf * log 0 = -inf for x < 0; nan stays
+    if c == 0:  # 0 for x >= 0 (as x ** y above); c^x · log 0 = ∓inf for x < 0; nan stays
         x = _data(args[0])
-        return (g * (0.0 if x >= 0 else -math.inf if x < 0 else math.nan),)
+        if x < 0:  # c^x is +inf, or -inf for c = -0.0 and an odd x: the sign follows it
+            return (g * -math.copysign(math.inf, _data(out)),)
+        return (g * (0.0 if x >= 0 else math.nan),)
     return (g * math.nan,)
 
 

@@ -139,6 +139,24 @@ def test_division_by_zero_is_ieee():
     assert x.grad == -math.inf  # d(1/x)/dx = -1/x²
 
 
+@pytest.mark.parametrize(
+    "c, x, power, slope",
+    [
+        (0.0, -1.0, math.inf, -math.inf),  # d(c^x)/dx = c^x · log c = inf · -inf
+        (-0.0, -1.0, -math.inf, math.inf),  # an odd power of -0: -inf · -inf
+        (-0.0, -2.0, math.inf, -math.inf),
+        (-0.0, 2.0, 0.0, 0.0),  # the limit of c^x log c as c -> 0, for x > 0
+    ],
+)
+def test_zero_to_a_variable_power_by_hand(c, x, power, slope):
+    """The gradient's sign follows c^x; Value ** Value takes the same rule."""
+    for constant in (c, Value(c)):
+        v = Value(x)
+        y = constant**v
+        y.backward()
+        assert y.data == power and v.grad == slope
+
+
 def test_edge_values_by_hand():
     assert (Value(0.0) ** -1).data == math.inf
     assert Value(0.0).log().data == -math.inf
