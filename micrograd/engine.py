@@ -558,11 +558,27 @@ def _neg(g, out, args, c):
 
 def _abs(g, out, args, c):  # sign(x), with 0 at 0 as PyTorch
     x = _data(args[0])
-    return (g * ((x > 0) - (x < 0)),)
+    return (g * _locally_constant(args[0], (x > 0) - (x < 0)),)
 
 
 def _relu(g, out, args, c):  # 1 where out > 0; nan passes its gradient, as PyTorch
-    return (g * (not _data(out) <= 0),)
+    return (g * _locally_constant(out, not _data(out) <= 0),)
+
+
+def _locally_constant(x, value):
+    """``value``, a function of ``x`` that is constant around it (relu's or abs's slope).
+
+    With ``create_graph`` (``x`` a Value) it is a node on ``x`` whose derivative is 0,
+    so a second derivative through relu or abs is 0, as PyTorch's, rather than "not
+    reached" (a constant would cut the gradient's graph off from ``x``).
+    """
+    if not isinstance(x, Value):
+        return value
+    return _record(float(value), (x,), "slope", _zero_rule, None, x._depth + 1)
+
+
+def _zero_rule(g, out, args, c):  # a locally constant function: derivative 0
+    return (Value(0.0) if isinstance(g, Value) else 0.0,)
 
 
 def _tanh(g, out, args, c):  # 1 - tanh²

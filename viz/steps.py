@@ -50,6 +50,7 @@ _UNARY = {
     "sqrt": "d √u/du = 1/(2√u)",
     "sin": "d sin(u)/du = cos(u)",
     "cos": "d cos(u)/du = −sin(u)",
+    "slope": "d slope/du = 0 (relu's or abs's slope, constant around u)",
 }
 
 # op -> (rule with two node operands, rule with one node and a constant c)

@@ -8,12 +8,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, record
 
 
 def raw(x):
     """The ndarray behind ``x`` (a constant for masks and the like)."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def locally_constant(x, values: np.ndarray):
+    """``values``, a function of ``x`` that is constant around it (relu's or abs's slope).
+
+    With ``create_graph`` (``x`` a Tensor) it is a node on ``x`` whose derivative is 0, so
+    a second derivative through relu or abs is 0, as PyTorch's, rather than "does not
+    require grad" (a constant would cut the gradient's graph off from ``x``).
+    """
+    if not isinstance(x, Tensor):
+        return values
+    return record(np.asarray(values, dtype=x.dtype), (x,), "slope", _zero_rule)
+
+
+def _zero_rule(g, out, args, ctx, needs):  # a locally constant function: derivative 0
+    zeros = np.zeros(args[0].shape, raw(args[0]).dtype)
+    return (Tensor(zeros) if isinstance(g, Tensor) else zeros,)
 
 
 def _dispatch(numpy_fn, method: str):

@@ -357,11 +357,11 @@ def _sigmoid_rule(g, out, args, ctx, needs):  # σ' = σ(1 - σ)
 
 
 def _relu_rule(g, out, args, ctx, needs):
-    return (g * (d.raw(out) > 0),)
+    return (g * d.locally_constant(out, d.raw(out) > 0),)
 
 
 def _abs_rule(g, out, args, ctx, needs):  # sign(x), 0 at 0 (as PyTorch)
-    return (g * np.sign(d.raw(args[0])),)
+    return (g * d.locally_constant(args[0], np.sign(d.raw(args[0]))),)
 
 
 def _sin_rule(g, out, args, ctx, needs):

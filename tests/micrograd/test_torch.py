@@ -158,6 +158,19 @@ def test_mixed_partials_of_pow_match_torch():
     assert ours[0][1] == pytest.approx(ours[1][0], rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_second_derivative_through_relu_or_abs_alone_is_zero_as_torch(name):
+    """d²/dw² op(w·x) with x constant: 0 in PyTorch, not "w is not reached"."""
+    for w0, x0 in [(2.0, 3.0), (-2.0, 3.0)]:
+        w = Value(w0)
+        (g,) = micrograd.grad(getattr(w * x0, name)(), [w], create_graph=True)
+        (h,) = micrograd.grad(g, [w])
+        tw = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+        (tg,) = torch.autograd.grad(getattr(tw * x0, name)(), [tw], create_graph=True)
+        (th,) = torch.autograd.grad(tg, [tw])
+        assert (g.data, h.data) == (tg.item(), th.item())
+
+
 def test_third_derivative_matches_torch():
     def f(x):
         return (x**3).tanh() * x.sin()

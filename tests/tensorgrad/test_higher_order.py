@@ -114,6 +114,23 @@ def test_second_derivatives_of_tensor_power_match_torch() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_second_derivative_through_relu_or_abs_alone_is_zero_as_torch(name) -> None:
+    """f = op(w * x) with x constant: df/dw = slope · x depends on w only through the
+    slope, whose derivative is 0. PyTorch answers 0 (not "does not require grad")."""
+    w0, x0, v = np.array([2.0, -1.0, 0.5]), np.array([0.3, 0.7, -2.0]), np.array([1.0, -2.0, 3.0])
+    w = tg.tensor(w0, requires_grad=True)
+    (g,) = tg.grad(getattr(w * tg.tensor(x0), name)().sum(), [w], create_graph=True)
+    (h,) = tg.grad((g * tg.tensor(v)).sum(), [w])
+    tw = torch.tensor(w0, requires_grad=True)
+    (tg_,) = torch.autograd.grad(
+        getattr(tw * torch.tensor(x0), name)().sum(), [tw], create_graph=True
+    )
+    (th,) = torch.autograd.grad((tg_ * torch.tensor(v)).sum(), [tw])
+    np.testing.assert_array_equal(g.data, tg_.detach().numpy())
+    np.testing.assert_array_equal(h.data, th.numpy(force=True))  # torch: a "ZeroTensor"
+
+
 @pytest.mark.parametrize("name", [n for n in MATMUL_CASES if "empty" not in n])
 def test_matmul_hessian_vector_products_match_torch(name) -> None:
     """Every named matmul case of test_matmul.py (1-D, folded N-D @ 2-D, broadcast batches)."""
