@@ -18,7 +18,6 @@ import html
 import math
 import numbers
 import re
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -254,8 +253,9 @@ def array_summary(a: np.ndarray) -> str:
         return np.array2string(a, separator=", ", max_line_width=60)
     if a.dtype.kind not in "biuf":
         return f"{a.size} elements"
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    # np.errstate is per thread; warnings.catch_warnings would swap the process's filters
+    # (a drawing thread could drop another thread's warnings).
+    with np.errstate(all="ignore"):
         flat = a.astype(np.float64, copy=False)
         return f"mean {fmt(flat.mean())}  std {fmt(flat.std())}"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -84,6 +86,27 @@ def test_a_huge_finite_gradient_has_a_finite_norm():
     line = _node_line(viz.draw(y, color_by="grad").source, viz.graph.walk(y).number(x))
     assert "norm 1.414e+200" in line and "inf" not in line
     assert BAD_FILL not in line  # colored on the scale, not as nan/inf
+
+
+def test_drawing_leaves_the_process_warning_filters_alone(monkeypatch):
+    """They are global: changing them while drawing loses other threads' warnings. Values
+    whose mean and std overflow or are nan still draw without a warning."""
+    x = tg.tensor([np.inf, -np.inf, np.nan, 1e200, -1e200, 1e-300, 0.0, 2.0])
+    y = x * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        filters = list(warnings.filters)
+        changes = []
+        for name in ("simplefilter", "filterwarnings", "resetwarnings", "catch_warnings"):
+
+            def record(*args, _name=name, **kwargs):
+                changes.append(_name)
+                return contextlib.nullcontext()
+
+            monkeypatch.setattr(warnings, name, record)
+        source = viz.draw(y).source
+        assert changes == [] and warnings.filters == filters
+    assert "mean nan" in source
 
 
 def test_fake_tensor_backward_steps():
