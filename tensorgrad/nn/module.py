@@ -9,6 +9,7 @@ once) and names things with dots, as PyTorch: ``"layers.0.weight"``.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from ..tensor import Tensor, mark_changed
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_train_running = threading.local()  # the modules whose train() runs now, in this thread
 
 
 class Parameter(Tensor):
@@ -84,6 +86,15 @@ def _walk(root: Module, descend: bool = True, unique: bool = True) -> Iterator[t
         stack.extend(reversed(children))
 
 
+def _children(module: Module, unique: bool = True) -> list[tuple[str, Module]]:
+    """The direct submodules; with ``unique=False`` a shared one under each of its names."""
+    return [
+        (n, m)
+        for n, m in _walk(module, descend=False, unique=unique)
+        if isinstance(m, Module) and n
+    ]
+
+
 class Module:
     """Base class for models: subclass it, set layers/Parameters as attributes, define
     ``forward``. Calling the module calls ``forward``.
@@ -122,8 +133,8 @@ class Module:
         return [m for n, m in _walk(self) if isinstance(m, Module)]
 
     def named_children(self) -> list[tuple[str, Module]]:
-        """The direct submodules (also those inside lists, tuples and dicts)."""
-        return [(n, m) for n, m in _walk(self, descend=False) if isinstance(m, Module) and n]
+        """The direct submodules (also those inside lists, tuples and dicts), each once."""
+        return _children(self)
 
     def children(self) -> list[Module]:
         return [m for _, m in self.named_children()]
@@ -139,9 +150,31 @@ class Module:
         zero_grads(self.parameters(), set_to_none)
 
     def train(self, mode: bool = True) -> Module:
-        """Set ``training`` on this module and every submodule; returns ``self``."""
-        for m in self.modules():
-            m.training = bool(mode)
+        """Set ``training`` on this module and every submodule; returns ``self``.
+
+        A submodule that overrides ``train`` gets the call, as in PyTorch, and sets its own
+        part of the tree (it may keep a Dropout in eval mode, say).
+        """
+        running = _train_running.__dict__.setdefault("ids", set())
+        if id(self) in running:  # reached again through a reference back up the tree
+            return self
+        running.add(id(self))
+        try:
+            self.training = bool(mode)
+            seen = {id(self)}
+            stack = self.children()[::-1]
+            while stack:
+                m = stack.pop()
+                if id(m) in seen or id(m) in running:
+                    continue
+                seen.add(id(m))
+                if type(m).train is not Module.train:
+                    m.train(mode)
+                else:
+                    m.training = bool(mode)
+                    stack.extend(m.children()[::-1])
+        finally:
+            running.discard(id(self))
         return self
 
     def eval(self) -> Module:
@@ -233,7 +266,7 @@ class Module:
                 lines.append(f"{head}{type(item).__name__}(...)  # a module above this one")
                 continue
             extra = item.extra_repr()
-            kids = item.named_children()
+            kids = _children(item, unique=False)  # a module used twice shows twice
             if not kids:
                 body = extra.replace("\n", "\n" + pad + "  ")
                 lines.append(f"{head}{type(item).__name__}({body})")

@@ -491,6 +491,45 @@ def test_repr_of_a_module_that_refers_back_to_its_parent():
     ]
 
 
+def test_repr_shows_a_shared_module_under_each_of_its_names():
+    """Sequential(Linear, act, Linear, act) with one ReLU: four entries, as PyTorch prints."""
+    act = nn.ReLU()
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), act, nn.Linear(2, 2, rng=1), act)
+    lines = repr(model).splitlines()
+    assert [line.split(":")[0].strip() for line in lines[1:5]] == ["(0)", "(1)", "(2)", "(3)"]
+    assert lines[2] == "  (1): ReLU()" and lines[4] == "  (3): ReLU()"
+    assert len(model.children()) == 3  # children() lists it once, as PyTorch's
+
+
+def test_train_calls_a_submodules_own_train():
+    """As PyTorch: a block whose train() keeps its Dropout in eval mode keeps it so, also
+    with a reference back to its parent (which must not loop)."""
+
+    class FrozenDropout(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = nn.Dropout(0.5)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.drop.eval()
+            return self
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = FrozenDropout()
+            self.other = nn.Dropout(0.5)
+            self.block.parent = self
+
+    net = Net()
+    assert net.train() is net
+    assert net.training and net.other.training and net.block.training
+    assert not net.block.drop.training
+    net.eval()
+    assert not any(m.training for m in net.modules())
+
+
 def test_repr_is_a_readable_tree_with_parameter_counts():
     model = nn.Sequential(
         nn.Linear(20, 50, rng=0), nn.ReLU(), nn.Dropout(0.1), nn.MLP(50, [10, 3], rng=0)
