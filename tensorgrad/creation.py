@@ -12,10 +12,14 @@ from .tensor import Tensor, as_tensor
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"]
 
 
-def _shape(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+def _shape(op: str, shape: tuple) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list or an array too), checked."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
 
 
 def _made(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -31,17 +35,17 @@ def _floating(dtype, op: str) -> np.dtype:
 
 
 def zeros(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(_shape(shape), dtype), requires_grad)
+    return _made(np.zeros(_shape("zeros", shape), dtype), requires_grad)
 
 
 def ones(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(_shape(shape), dtype), requires_grad)
+    return _made(np.ones(_shape("ones", shape), dtype), requires_grad)
 
 
 def full(shape, value: float, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     if not isinstance(value, numbers.Real):
         raise TypeError(f"full: value must be a real number, got {type(value).__name__}")
-    return _made(np.full(shape, value, dtype), requires_grad)
+    return _made(np.full(_shape("full", (shape,)), value, dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
@@ -59,16 +63,17 @@ def arange(*args, dtype=np.float64, requires_grad: bool = False) -> Tensor:
 
 
 def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = False) -> Tensor:
+    n, m = _shape("eye", (n, n if m is None else m))
     return _made(np.eye(n, m, dtype=dtype), requires_grad)
 
 
 def randn(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Standard normal samples from ``rng`` (default: tensorgrad's seeded generator)."""
-    samples = as_generator(rng).standard_normal(_shape(shape))
-    return _made(samples.astype(_floating(dtype, "randn")), requires_grad)
+    dtype, shape = _floating(dtype, "randn"), _shape("randn", shape)  # checked before drawing
+    return _made(as_generator(rng).standard_normal(shape).astype(dtype), requires_grad)
 
 
 def rand(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` (default: tensorgrad's seeded generator)."""
-    samples = as_generator(rng).random(_shape(shape))
-    return _made(samples.astype(_floating(dtype, "rand")), requires_grad)
+    dtype, shape = _floating(dtype, "rand"), _shape("rand", shape)  # checked before drawing
+    return _made(as_generator(rng).random(shape).astype(dtype), requires_grad)

@@ -109,6 +109,34 @@ def test_creation_function_errors() -> None:
     np.testing.assert_array_equal(tg.randn(3, rng=5).data, np.random.default_rng(5).normal(size=3))
 
 
+@pytest.mark.parametrize(
+    "make, name, sizes",
+    [
+        (lambda: tg.zeros(2, -3), "zeros", r"\(2, -3\)"),
+        (lambda: tg.ones((2, -1)), "ones", r"\(2, -1\)"),
+        (lambda: tg.full((2, -3), 1.0), "full", r"\(2, -3\)"),
+        (lambda: tg.eye(-2), "eye", r"\(-2, -2\)"),
+        (lambda: tg.rand(-1), "rand", r"\(-1,\)"),
+        (lambda: tg.randn(2.5), "randn", r"\(2.5,\)"),
+    ],
+)
+def test_creation_functions_name_themselves_and_a_bad_size(make, name, sizes) -> None:
+    with pytest.raises(ValueError, match=rf"{name}: sizes must be non-negative ints, got {sizes}"):
+        make()
+
+
+def test_a_refused_random_call_draws_nothing() -> None:
+    """Bad input changes nothing, the default generator's state included."""
+    tg.manual_seed(0)
+    first = tg.randn(3).data
+    tg.manual_seed(0)
+    for bad in (lambda: tg.randn(3, dtype=np.int64), lambda: tg.rand(3, dtype=bool)):
+        with pytest.raises(TypeError, match="dtype must be floating"):
+            bad()
+    np.testing.assert_array_equal(tg.randn(3).data, first)
+    assert tg.zeros(np.array([2, 3])).shape == (2, 3)  # an array of sizes, as np.zeros
+
+
 def test_one_element_tensors_as_numbers_and_indices() -> None:
     t = tg.tensor([1.0, 3.0, 2.0])
     assert int(tg.tensor(2.7)) == 2 and f"{tg.tensor(2.5):.3f}" == "2.500"
