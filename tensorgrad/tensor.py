@@ -13,6 +13,8 @@ graph. ``needs[i]`` says whether parent ``i`` wants a gradient (None otherwise).
 
 from __future__ import annotations
 
+import dis
+import functools
 import math
 import numbers
 import os
@@ -579,8 +581,22 @@ def _last_change(a: np.ndarray) -> int:
     )
 
 
+@functools.cache
+def _reads_output(rule) -> bool:
+    """Whether a gradient rule ``(g, out, args, ctx, needs)`` uses ``out`` (exp's, tanh's
+    and division's do; mul's and sum's do not). Read from its bytecode, so a rule written
+    later is covered too; a callable without bytecode counts as reading it."""
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_argcount < 2:
+        return True
+    out = code.co_varnames[1]
+    if out in code.co_cellvars:  # read by a function nested in the rule
+        return True
+    return any(ins.argval == out for ins in dis.get_instructions(code) if "FAST" in ins.opname)
+
+
 def _check_versions(node: Tensor) -> None:
-    if _last_change(node.data) > node._made_at:  # many rules read the output (exp, tanh, /)
+    if _last_change(node.data) > node._made_at and _reads_output(node._rule):
         raise RuntimeError(
             f"backward: the output of '{node._op}' (shape {node.shape}) was changed in place "
             "through a tensor sharing its memory (such as its detach() or a view) after the op "

@@ -1000,6 +1000,27 @@ def test_a_change_to_an_ops_own_output_is_seen(change) -> None:
     assert x.grad is None
 
 
+def test_a_change_to_an_output_its_rule_does_not_read_is_allowed() -> None:
+    """d(3x)/dx = 3 whatever 3x now holds: PyTorch runs this backward, and so do we."""
+    x = tg.tensor([0.0, 1.0], requires_grad=True)
+    y = x * 3.0
+    y.detach()[0] = 100.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_rules_that_read_their_output_are_told_from_those_that_do_not() -> None:
+    from tensorgrad.ops import elementwise, reduce
+    from tensorgrad.tensor import _reads_output
+
+    def nested(g, out, args, ctx, needs):
+        return (lambda: g * out)()
+
+    readers = [elementwise._div_rule, reduce._softmax_rule, elementwise._relu_rule, nested]
+    assert all(map(_reads_output, readers))
+    assert not any(map(_reads_output, [elementwise._mul_rule, reduce._sum_rule]))
+
+
 def test_a_deep_copy_refuses_a_backward_its_original_refuses() -> None:
     """The copy's arrays are new memory: they take over the changes noted for the old."""
     x = tg.tensor([1.0, 2.0], requires_grad=True)
