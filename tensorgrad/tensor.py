@@ -252,11 +252,14 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad or self._prev:
+        # Under no_grad (a parameter's init or update, as PyTorch allows) the change goes
+        # through; a graph that read the old values refuses its backward (mark_changed).
+        if _grad_mode.enabled and (self.requires_grad or self._prev):
             raise RuntimeError(
                 f"Tensor: in-place item assignment on a tensor that is part of a graph "
                 f"(shape {self.shape}, op {self._op or 'leaf'!r}) would corrupt its gradients; "
-                "assign into a copy (t.detach().numpy().copy()) or build a new tensor"
+                "assign into a copy (t.detach().numpy().copy()) or build a new tensor (or, to "
+                "set a parameter's values, assign under 'with tg.no_grad():')"
             )
         if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
             raise RuntimeError(

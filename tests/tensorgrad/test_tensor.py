@@ -842,6 +842,19 @@ def test_item_assignment_on_a_tensor_in_a_graph_raises_and_changes_nothing() -> 
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
 
 
+def test_item_assignment_into_a_parameter_under_no_grad_works_and_is_tracked() -> None:
+    """As PyTorch's ``with torch.no_grad(): p[0] = 0``; a graph made before refuses."""
+    p = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (p * p).sum()
+    with tg.no_grad():
+        p[0] = 5.0
+    np.testing.assert_array_equal(p.data, [5.0, 2.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+    (p * p).sum().backward()  # a graph made after the change
+    np.testing.assert_array_equal(p.grad.data, [10.0, 4.0])
+
+
 def test_assigning_into_a_constant_the_graph_saved_never_gives_a_silent_wrong_gradient() -> None:
     """``c`` is part of the graph of ``x * c`` (its rule reads ``c``). Changing it must raise
     (at the assignment or at backward, as PyTorch's version counter does), never corrupt."""
