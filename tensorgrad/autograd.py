@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from micrograd.autodiff import ModeSwitch, grad
+from micrograd.autodiff import ModeSwitch, enable_grad, grad
 
 from .tensor import Tensor, anomaly_mode
 
@@ -44,21 +44,23 @@ def gradcheck(
         else x
         for x in inputs
     ]
-    out = fn(*xs)
-    if not isinstance(out, Tensor):
-        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-    weights = np.random.default_rng(seed).uniform(0.5, 1.5, size=out.shape)
     wanted = [x for x in xs if x.requires_grad]
     if not wanted:
         raise ValueError("gradcheck: no input requires grad")
-    total = (out * weights).sum()
+    with enable_grad():  # also under no_grad: the analytic side needs fn's graph
+        out = fn(*xs)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        weights = np.random.default_rng(seed).uniform(0.5, 1.5, size=out.shape)
+        total = (out * weights).sum()
     # An output that records no graph (a constant, a detach()) has gradient 0 analytically.
     analytic = iter(
         grad(total, wanted, allow_unused=True) if total.requires_grad else [None] * len(wanted)
     )
 
-    def objective() -> float:  # grad mode stays on: fn may itself call tg.grad
-        return float(np.sum(fn(*xs).data * weights))
+    def objective() -> float:
+        with enable_grad():  # fn may itself call tg.grad (a second derivative)
+            return float(np.sum(fn(*xs).data * weights))
 
     for i, x in enumerate(xs):  # i: the position in ``inputs``, as the caller sees it
         if not x.requires_grad:

@@ -166,6 +166,9 @@ def test_gradcheck_checks_a_function_that_takes_a_gradient_itself() -> None:
         return tg.grad((t**3).sum(), [t], create_graph=True)[0]
 
     assert tg.gradcheck(first_derivative, [x])
+    with tg.no_grad():  # a caller's grad mode does not matter
+        assert tg.gradcheck(first_derivative, [x])
+        assert tg.gradcheck(lambda t: (t * t).sum(), [x])
     with pytest.raises(tg.GradcheckError, match=r"index \(0,\): analytic .*0.0.* != numeric"):
         tg.gradcheck(lambda t: first_derivative(t).detach(), [x])  # gradient cut: 0 != 6x
 
