@@ -61,8 +61,10 @@ def _sum_rule(g, out, args, ctx, needs):
 
 def _mean_rule(g, out, args, ctx, needs):
     axes, keepdims, n = ctx
-    # Times 1/n, not over n: n itself may not fit the gradient's dtype (float16 ends at 65504).
-    return (expand(g, args[0].shape, axes, keepdims) * (1 / n if n else np.nan),)
+    g = expand(g, args[0].shape, axes, keepdims)
+    if n <= np.finfo(g.dtype).max:
+        return (g / n,)  # rounded once, as PyTorch's
+    return (g * (1 / n),)  # n itself is inf in the dtype (float16 ends at 65504)
 
 
 def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask

@@ -40,6 +40,15 @@ def test_floating_arrays_keep_their_dtype(dtype) -> None:
     assert tg.tensor(dtype(1.5)).dtype == dtype  # a NumPy float scalar too
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_gradient_is_the_correctly_rounded_quotient(dtype) -> None:
+    """g / n rounded once (as PyTorch's), not g · (1/n), which is 1 ulp off in ~1 case of 4."""
+    g = np.random.default_rng(0).uniform(-1, 1, size=(1, 200)).astype(dtype)
+    x = tg.tensor(np.zeros((48, 200), dtype), requires_grad=True)
+    x.mean(axis=0, keepdims=True).backward(g)
+    np.testing.assert_array_equal(x.grad.data, np.broadcast_to(g / dtype(48), (48, 200)))
+
+
 def test_float16_mean_neither_overflows_nor_loses_its_gradient() -> None:
     """float16 ends at 65504: eight values of 1e4 sum past it, and n = 70000 is inf in it.
     The mean is 1e4 (np.mean accumulates float16 in float32), and d mean/dx = 1/n."""
