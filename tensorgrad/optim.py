@@ -207,12 +207,13 @@ class Optimizer:
             )
         new_groups, new_state, by_index = [], {}, {}
         for gi, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
-            saved_ids = saved.get("params") if isinstance(saved, dict) else None
-            if not isinstance(saved_ids, list | tuple):
+            try:  # any sequence of indices: a list, a tuple, a range, an array
+                saved_ids = list(saved["params"])
+            except (KeyError, TypeError, IndexError):
                 raise ValueError(
                     f"load_state_dict: param group {gi} must be a dict whose 'params' entry "
                     f"lists parameter indices, got {saved!r}"
-                )
+                ) from None
             if len(saved_ids) != len(mine["params"]):
                 raise ValueError(
                     f"load_state_dict: param group {gi} has {len(saved_ids)} parameters saved "

@@ -301,6 +301,19 @@ def test_load_state_dict_checks_before_changing_anything():
     assert fresh.param_groups[0]["lr"] == 0.7 and fresh.state == {}
 
 
+@pytest.mark.parametrize("indices", [range(1), np.array([0]), (0,)], ids=repr)
+def test_load_state_dict_takes_the_parameter_indices_as_any_sequence(indices):
+    p, q = tg.Parameter([1.0, 2.0]), tg.Parameter([1.0, 2.0])
+    opt, other = optim.SGD([p], lr=0.5, momentum=0.9), optim.SGD([q], lr=0.1, momentum=0.9)
+    p.grad = tg.tensor([1.0, 1.0])
+    opt.step()
+    state = opt.state_dict()
+    state["param_groups"][0]["params"] = indices
+    other.load_state_dict(state)
+    assert other.param_groups[0]["lr"] == 0.5
+    np.testing.assert_array_equal(other.state_dict()["state"][0]["momentum_buffer"], [1.0, 1.0])
+
+
 @pytest.mark.parametrize(
     "broken, message",
     [
