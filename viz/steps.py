@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,13 +291,7 @@ class BackwardSteps(list):
             raise IndexError(f"step {i} out of range: there are {len(self)} steps")
         i %= len(self)
         step = self[i]
-        max_nodes = _draw_arguments(draw_kwargs)["max_nodes"]
-        if _nodes_to_show(step) > (max_nodes or float("inf")):
-            raise ValueError(
-                f"steps.draw({i}): step {i + 1} is at node #{step.number}, and it and its "
-                f"inputs lie beyond the max_nodes={max_nodes} nodes nearest the root that a "
-                f"drawing keeps; pass max_nodes={_nodes_to_show(step)} or more (None: all)"
-            )
+        self._check_shown(f"steps.draw({i})", [step], draw_kwargs)
         known: dict[int, Any] = {}
         partial: dict[int, Any] = {}
         for s in self[: i + 1]:
@@ -325,7 +319,24 @@ class BackwardSteps(list):
 
     def frames(self, **draw_kwargs: Any) -> list[Drawing]:
         """One drawing per step (see :meth:`draw`)."""
+        self._check_shown("steps.frames()", self, draw_kwargs)
         return [self.draw(i, **draw_kwargs) for i in range(len(self))]
+
+    def _check_shown(self, call: str, steps: Sequence[Step], draw_kwargs: dict) -> None:
+        """Raise unless a drawing keeps every node of ``steps`` and their inputs: viz.draw
+        numbers nodes breadth-first from the root and keeps the first ``max_nodes``."""
+        max_nodes = _draw_arguments(draw_kwargs)["max_nodes"]
+        check_limit("max_nodes", max_nodes)
+        if max_nodes is None or not steps:
+            return
+        step = max(steps, key=_nodes_to_show)
+        needed = _nodes_to_show(step)
+        if needed > max_nodes:
+            raise ValueError(
+                f"{call}: step {step.index + 1} (node #{step.number}) and its inputs are "
+                f"among the {needed} nodes nearest the root, more than max_nodes={max_nodes} "
+                f"keeps; pass max_nodes={needed} or more (None: all)"
+            )
 
     def _repr_html_(self) -> str:
         table = self.table_html()
@@ -340,8 +351,7 @@ class BackwardSteps(list):
 
 
 def _nodes_to_show(step: Step) -> int:
-    """How many nodes nearest the root a drawing must keep to show ``step`` and its inputs
-    (viz.draw numbers nodes breadth-first from the root and keeps the first max_nodes)."""
+    """How many nodes nearest the root a drawing must keep to show ``step`` and its inputs."""
     return 1 + max([step.number, *(c.number for c in step.contributions)])
 
 

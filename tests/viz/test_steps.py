@@ -126,8 +126,12 @@ def test_a_frame_whose_step_lies_beyond_max_nodes_says_how_to_see_it():
     for _ in range(600):
         y = y * 1.0
     steps = viz.backward_steps(y)
-    with pytest.raises(ValueError, match=r"step 551 is at node #550.*pass max_nodes=552 or more"):
+    with pytest.raises(ValueError, match=r"step 551 \(node #550\) .* 552 nodes nearest the roo"):
         steps.draw(550)
+    with pytest.raises(ValueError, match=r"frames\(\): step 600 \(node #599\).*max_nodes=601 or"):
+        steps.frames()  # refused before drawing any
+    with pytest.raises(ValueError, match="max_nodes must be a positive int or None, got '20'"):
+        steps.draw(3, max_nodes="20")
     frame = steps.draw(550, max_nodes=552).source
     assert 'n550op [label=<* 1> color="#e6550d"' in frame  # highlighted
     assert 'n551 -> n550op [color="#e6550d" fontcolor="#e6550d" penwidth=2 xlabel=<+1>]' in frame
