@@ -562,7 +562,10 @@ def _abs(g, out, args, c):  # sign(x), with 0 at 0 as PyTorch
 
 
 def _relu(g, out, args, c):  # 1 where out > 0; nan passes its gradient, as PyTorch
-    return (g * _locally_constant(out, not _data(out) <= 0),)
+    on = not _data(out) <= 0
+    if isinstance(g, Value):  # create_graph: times the slope, a node of derivative 0
+        return (g * _locally_constant(out, on),)
+    return (g if on else 0.0,)  # 0 outright, not 0 · g (0 · inf is nan)
 
 
 def _locally_constant(x, value):

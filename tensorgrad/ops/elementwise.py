@@ -356,12 +356,13 @@ def _sigmoid_rule(g, out, args, ctx, needs):  # σ' = σ(1 - σ)
     return (g * out * (1 - out),)
 
 
-def _relu_rule(g, out, args, ctx, needs):
-    return (g * d.locally_constant(out, d.raw(out) > 0),)
+def _relu_rule(g, out, args, ctx, needs):  # 1 where out > 0 (out is >= 0, or nan)
+    return (g * d.locally_constant(out, d.raw(out) != 0),)  # a nan passes g, as PyTorch's
 
 
-def _abs_rule(g, out, args, ctx, needs):  # sign(x), 0 at 0 (as PyTorch)
-    return (g * d.locally_constant(args[0], np.sign(d.raw(args[0]))),)
+def _abs_rule(g, out, args, ctx, needs):  # sign(x), 0 at 0 and at nan (as PyTorch)
+    x = d.raw(args[0])
+    return (g * d.locally_constant(args[0], np.subtract(x > 0, x < 0, dtype=x.dtype)),)
 
 
 def _sin_rule(g, out, args, ctx, needs):

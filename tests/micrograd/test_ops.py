@@ -157,6 +157,17 @@ def test_zero_to_a_variable_power_by_hand(c, x, power, slope):
         assert y.data == power and v.grad == slope
 
 
+def test_relu_gives_no_gradient_where_it_is_flat_even_an_infinite_one():
+    """0 outright, as PyTorch's threshold_backward, not 0 · inf = nan; nan passes it on."""
+    for data, slope in [(-1.0, 0.0), (0.0, 0.0), (2.0, math.inf)]:
+        x = Value(data)
+        x.relu().backward(math.inf)
+        assert x.grad == slope
+    x = Value(math.nan)
+    x.relu().backward(3.0)
+    assert x.grad == 3.0
+
+
 def test_edge_values_by_hand():
     assert (Value(0.0) ** -1).data == math.inf
     assert Value(0.0).log().data == -math.inf

@@ -990,6 +990,19 @@ def test_stable_at_plus_minus_1000(name, fn, tfn) -> None:
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("name", ["relu", "abs"])
+def test_relu_and_abs_slopes_at_nan_and_zero_match_torch(name) -> None:
+    """relu passes the gradient at nan (its slope is 0 only where it outputs 0); abs's slope
+    is 0 at 0 and at nan."""
+    a = np.array([np.nan, -1.0, -0.0, 0.0, 2.0])
+    G = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    x = tg.tensor(a, requires_grad=True)
+    getattr(x, name)().backward(G)
+    tx = torch.tensor(a, requires_grad=True)
+    getattr(tx, name)().backward(torch.as_tensor(G))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
 @pytest.mark.parametrize(
     "name, fn, tfn",
     [
