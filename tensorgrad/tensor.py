@@ -584,7 +584,7 @@ def _last_change(a: np.ndarray) -> int:
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)  # bounded: a user's rule may be a new lambda per op
 def _reads_output(rule) -> bool:
     """Whether a gradient rule ``(g, out, args, ctx, needs)`` uses ``out`` (exp's, tanh's
     and division's do; mul's and sum's do not). Read from its bytecode, so a rule written
