@@ -14,7 +14,6 @@ graph. ``needs[i]`` says whether parent ``i`` wants a gradient (None otherwise).
 from __future__ import annotations
 
 import dis
-import functools
 import math
 import numbers
 import os
@@ -584,18 +583,33 @@ def _last_change(a: np.ndarray) -> int:
     )
 
 
-@functools.lru_cache(maxsize=256)  # bounded: a user's rule may be a new lambda per op
-def _reads_output(rule) -> bool:
-    """Whether a gradient rule ``(g, out, args, ctx, needs)`` uses ``out`` (exp's, tanh's
-    and division's do; mul's and sum's do not). Read from its bytecode, so a rule written
-    later is covered too; a callable without bytecode counts as reading it."""
+def _mentions_output(rule) -> bool:
+    """Whether the bytecode of a rule ``(g, out, args, ctx, needs)`` names ``out`` anywhere
+    (a callable without bytecode, or one that may read its locals indirectly, counts)."""
     code = getattr(rule, "__code__", None)
-    if code is None or code.co_argcount < 2:
+    if code is None or code.co_argcount < 2 or {"locals", "vars"} & set(code.co_names):
         return True
     out = code.co_varnames[1]
     if out in code.co_cellvars:  # read by a function nested in the rule
         return True
-    return any(ins.argval == out for ins in dis.get_instructions(code) if "FAST" in ins.opname)
+    for ins in dis.get_instructions(code):  # 3.13 pairs loads: LOAD_FAST_LOAD_FAST ('g', 'out')
+        names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+        if out in names and ins.opname != "LOAD_CONST":
+            return True
+    return False
+
+
+# Fail-safe: should a Python version encode local reads in a way the scan misses, it
+# misses this one too, and every rule then counts as reading its output.
+_SCAN_WORKS = _mentions_output(lambda g, out, args, ctx, needs: g * out) and not (
+    _mentions_output(lambda g, out, args, ctx, needs: g * args[0])
+)
+
+
+def _reads_output(rule) -> bool:
+    """Whether a gradient rule may read ``out`` (exp's, tanh's and division's do; mul's and
+    sum's do not), so an in-place change to the op's output would spoil its gradient."""
+    return not _SCAN_WORKS or _mentions_output(rule)
 
 
 def _check_versions(node: Tensor) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 import tensorgrad as tg
 from tensorgrad import Tensor
+from tensorgrad.tensor import record
 
 # ----------------------------------------------------------------------------- construction
 
@@ -1032,15 +1033,33 @@ def test_a_change_to_an_output_its_rule_does_not_read_is_allowed() -> None:
 
 
 def test_rules_that_read_their_output_are_told_from_those_that_do_not() -> None:
+    """A rule that may read ``out`` counts as reading it (the safe side): nested functions,
+    locals(), callables without bytecode (also unhashable ones) all do."""
     from tensorgrad.ops import elementwise, reduce
     from tensorgrad.tensor import _reads_output
 
     def nested(g, out, args, ctx, needs):
         return (lambda: g * out)()
 
-    readers = [elementwise._div_rule, reduce._softmax_rule, elementwise._relu_rule, nested]
+    def through_locals(g, out, args, ctx, needs):
+        return (g * locals()["out"],)
+
+    class Rule:  # a callable object; __eq__ without __hash__ makes it unhashable
+        __eq__ = object.__eq__
+        __hash__ = None
+
+        def __call__(self, g, out, args, ctx, needs):
+            return (g,)
+
+    readers = [elementwise._exp_rule, elementwise._tanh_rule, reduce._softmax_rule]
+    readers += [elementwise._rpow_rule, elementwise._div_rule, nested, through_locals, Rule()]
     assert all(map(_reads_output, readers))
     assert not any(map(_reads_output, [elementwise._mul_rule, reduce._sum_rule]))
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = record(x.data * 3, (x,), "custom", Rule())
+    y.detach()[0] = 100.0
+    with pytest.raises(RuntimeError, match="the output of 'custom'"):
+        y.sum().backward()
 
 
 def test_a_deep_copy_refuses_a_backward_its_original_refuses() -> None:
