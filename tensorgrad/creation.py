@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -13,13 +14,19 @@ __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", 
 
 
 def _shape(op: str, shape: tuple) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list or an array too), checked."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list, np.ndarray)):
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list or a 1-D array too), checked as
+    NumPy takes them: anything with ``__index__`` (ints, NumPy ints, 0-d int arrays)."""
+    if len(shape) == 1 and (
+        isinstance(shape[0], (tuple, list)) or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
+    ):
         shape = tuple(shape[0])
-    for n in shape:
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"{op}: sizes must be non-negative ints, got {shape!r}")
-    return tuple(int(n) for n in shape)
+    try:
+        sizes = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{op}: sizes must be ints, got {shape!r}") from None
+    if any(n < 0 for n in sizes):
+        raise ValueError(f"{op}: sizes must not be negative, got {sizes}")
+    return sizes
 
 
 def _made(data: np.ndarray, requires_grad: bool) -> Tensor:
