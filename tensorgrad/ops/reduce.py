@@ -62,9 +62,9 @@ def _sum_rule(g, out, args, ctx, needs):
 def _mean_rule(g, out, args, ctx, needs):
     axes, keepdims, n = ctx
     g = expand(g, args[0].shape, axes, keepdims)
-    if n <= np.finfo(g.dtype).max:
-        return (g / n,)  # rounded once, as PyTorch's
-    return (g * (1 / n),)  # n itself is inf in the dtype (float16 ends at 65504)
+    if g.dtype == np.float16:  # n may not fit float16 (2049 is 2048 there, 70000 is inf):
+        return ((g.astype(np.float32) / n).astype(np.float16),)  # in float32, as PyTorch
+    return (g / n,)
 
 
 def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask

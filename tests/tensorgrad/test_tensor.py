@@ -61,6 +61,9 @@ def test_float16_mean_neither_overflows_nor_loses_its_gradient() -> None:
     assert m.item() == 1.0
     assert ones.grad.dtype == np.float16
     np.testing.assert_array_equal(ones.grad.data, np.float16(1 / 70_000))
+    odd = tg.tensor(np.ones(2049, np.float16), requires_grad=True)  # 2049 is 2048 in float16
+    odd.mean().backward()
+    np.testing.assert_array_equal(odd.grad.data, np.float16(1 / 2049))
 
 
 @pytest.mark.parametrize(
