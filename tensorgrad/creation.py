@@ -17,10 +17,13 @@ def _shape(op: str, shape: tuple) -> tuple:
     """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list or a 1-D array too), checked as
     NumPy takes them: anything with ``__index__`` (ints, NumPy ints, 0-d int arrays)."""
     if len(shape) == 1 and (
-        isinstance(shape[0], (tuple, list)) or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
+        isinstance(shape[0], (tuple, list, range))
+        or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
     ):
         shape = tuple(shape[0])
     try:
+        if any(isinstance(n, (bool, np.bool_)) for n in shape):  # NumPy refuses them too
+            raise TypeError
         sizes = tuple(operator.index(n) for n in shape)
     except TypeError:
         raise TypeError(f"{op}: sizes must be ints, got {shape!r}") from None

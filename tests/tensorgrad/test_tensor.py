@@ -131,6 +131,8 @@ def test_creation_function_errors() -> None:
         (lambda: tg.eye(-2), ValueError, r"eye: .* negative, got \(-2, -2\)"),
         (lambda: tg.rand(-1), ValueError, r"rand: .* negative, got \(-1,\)"),
         (lambda: tg.randn(2.5), TypeError, r"randn: sizes must be ints, got \(2.5,\)"),
+        (lambda: tg.zeros(True), TypeError, r"zeros: sizes must be ints, got \(True,\)"),
+        (lambda: tg.ones((2, False)), TypeError, r"ones: sizes must be ints, got \(2, False\)"),
     ],
 )
 def test_creation_functions_name_themselves_and_a_bad_size(make, error, message) -> None:
@@ -147,6 +149,7 @@ def test_creation_functions_name_themselves_and_a_bad_size(make, error, message)
         (lambda: tg.full((np.array(2), 3), 1.0), (2, 3)),
         (lambda: tg.eye(np.array(3)), (3, 3)),
         (lambda: tg.randn([2, 1]), (2, 1)),
+        (lambda: tg.ones(range(2, 4)), (2, 3)),
     ],
 )
 def test_creation_functions_take_the_sizes_numpy_takes(make, shape) -> None:
