@@ -583,18 +583,25 @@ def _last_change(a: np.ndarray) -> int:
     )
 
 
+# Calls through which a function can read its own locals without naming them.
+_INDIRECT_READS = frozenset({"locals", "vars", "eval", "exec", "_getframe", "currentframe"})
+
+
 def _mentions_output(rule) -> bool:
-    """Whether the bytecode of a rule ``(g, out, args, ctx, needs)`` names ``out`` anywhere
-    (a callable without bytecode, or one that may read its locals indirectly, counts)."""
-    code = getattr(rule, "__code__", None)
-    if code is None or code.co_argcount < 2 or {"locals", "vars"} & set(code.co_names):
+    """Whether the bytecode of a rule ``(g, out, args, ctx, needs)`` names its ``out``
+    parameter (a callable without bytecode, or one that may read its locals indirectly,
+    counts as naming it)."""
+    func = getattr(rule, "__func__", rule)  # a bound method: its function, after self
+    code = getattr(func, "__code__", None)
+    index = 2 if func is not rule else 1
+    if code is None or code.co_argcount <= index or _INDIRECT_READS & set(code.co_names):
         return True
-    out = code.co_varnames[1]
+    out = code.co_varnames[index]
     if out in code.co_cellvars:  # read by a function nested in the rule
         return True
     for ins in dis.get_instructions(code):  # 3.13 pairs loads: LOAD_FAST_LOAD_FAST ('g', 'out')
         names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
-        if out in names and ins.opname != "LOAD_CONST":
+        if out in names and ("FAST" in ins.opname or "DEREF" in ins.opname):
             return True
     return False
 

@@ -1064,6 +1064,16 @@ def test_rules_that_read_their_output_are_told_from_those_that_do_not() -> None:
     def through_locals(g, out, args, ctx, needs):
         return (g * locals()["out"],)
 
+    def through_frame(g, out, args, ctx, needs):
+        return (g * sys._getframe().f_locals["out"],)
+
+    class Saved:
+        def rule(self, g, out, args, ctx, needs):  # a bound method reading out, not g
+            return (out,)
+
+        def attribute(self, g, out, args, ctx, needs):  # ctx.out is not the parameter
+            return (g * ctx.out,)
+
     class Rule:  # a callable object; __eq__ without __hash__ makes it unhashable
         __eq__ = object.__eq__
         __hash__ = None
@@ -1073,8 +1083,10 @@ def test_rules_that_read_their_output_are_told_from_those_that_do_not() -> None:
 
     readers = [elementwise._exp_rule, elementwise._tanh_rule, reduce._softmax_rule]
     readers += [elementwise._rpow_rule, elementwise._div_rule, nested, through_locals, Rule()]
+    readers += [through_frame, Saved().rule]
     assert all(map(_reads_output, readers))
-    assert not any(map(_reads_output, [elementwise._mul_rule, reduce._sum_rule]))
+    non_readers = [elementwise._mul_rule, reduce._sum_rule, Saved().attribute]
+    assert not any(map(_reads_output, non_readers))
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y = record(x.data * 3, (x,), "custom", Rule())
     y.detach()[0] = 100.0
