@@ -59,12 +59,17 @@ def _sum_rule(g, out, args, ctx, needs):
     return (expand(g, args[0].shape, axes, keepdims),)
 
 
+def _over_count(a, n: int):
+    """``a / n`` for a count ``n``: float16 divides in float32, as PyTorch does (n may not
+    fit float16: 2049 is 2048 there, and 70000 is inf)."""
+    if a.dtype == np.float16:
+        return (a.astype(np.float32) / n).astype(np.float16)
+    return a / n
+
+
 def _mean_rule(g, out, args, ctx, needs):
     axes, keepdims, n = ctx
-    g = expand(g, args[0].shape, axes, keepdims)
-    if g.dtype == np.float16:  # n may not fit float16 (2049 is 2048 there, 70000 is inf):
-        return ((g.astype(np.float32) / n).astype(np.float16),)  # in float32, as PyTorch
-    return (g / n,)
+    return (_over_count(expand(g, args[0].shape, axes, keepdims), n),)
 
 
 def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask
@@ -87,7 +92,7 @@ def _std_rule(g, out, args, ctx, needs):
     x = args[0]
     centered = x - x.mean(axis=axes, keepdims=True)
     flat = d.raw(out) == 0
-    scale = d.where(flat, 0, g / (d.where(flat, 1, out) * dof))
+    scale = d.where(flat, 0, _over_count(g / d.where(flat, 1, out), dof))
     return (expand(scale, x.shape, axes, keepdims) * centered,)
 
 

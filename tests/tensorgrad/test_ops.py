@@ -990,6 +990,17 @@ def test_stable_at_plus_minus_1000(name, fn, tfn) -> None:
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("n", [2050, 5003])
+def test_float16_std_gradient_matches_torch_bit_for_bit(n) -> None:
+    """It divides by n - 1 in float32, as PyTorch: n - 1 = 2049 or 5002 is not a float16."""
+    a = np.random.default_rng(n).standard_normal(n).astype(np.float16)
+    x = tg.tensor(a, requires_grad=True)
+    x.std(ddof=1).backward()
+    tx = torch.tensor(a, requires_grad=True)
+    tx.std(correction=1).backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+
+
 @pytest.mark.parametrize("name", ["relu", "abs"])
 def test_relu_and_abs_slopes_at_nan_and_zero_match_torch(name) -> None:
     """relu passes the gradient at nan (its slope is 0 only where it outputs 0); abs's slope
