@@ -208,7 +208,10 @@ class Optimizer:
         new_groups, new_state, by_index = [], {}, {}
         for gi, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             try:  # any sequence of indices: a list, a tuple, a range, an array
-                saved_ids = list(saved["params"])
+                saved_ids = saved["params"]
+                if isinstance(saved_ids, (str, bytes)):
+                    raise TypeError
+                saved_ids = list(saved_ids)
             except (KeyError, TypeError, IndexError):
                 raise ValueError(
                     f"load_state_dict: param group {gi} must be a dict whose 'params' entry "

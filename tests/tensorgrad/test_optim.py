@@ -319,6 +319,7 @@ def test_load_state_dict_takes_the_parameter_indices_as_any_sequence(indices):
     [
         (lambda sd: {**sd, "param_groups": [{"lr": 0.1}]}, r"param group 0 .* 'params'"),
         (lambda sd: {**sd, "param_groups": [None]}, r"param group 0 .* got None"),
+        (lambda sd: {**sd, "param_groups": [{"params": "0"}]}, r"param group 0 .* indices"),
         (lambda sd: {**sd, "state": {0: None}}, r"state of parameter 0 must be a dict.*NoneType"),
     ],
 )
