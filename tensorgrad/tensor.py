@@ -19,6 +19,7 @@ import numbers
 import os
 import sys
 import threading
+import types
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -583,17 +584,17 @@ def _last_change(a: np.ndarray) -> int:
     )
 
 
-# Calls through which a function can read its own locals without naming them.
-_INDIRECT_READS = frozenset({"locals", "vars", "eval", "exec", "_getframe", "currentframe"})
+# Names through which a function can read its own locals without naming them.
+_INDIRECT_READS = frozenset({"locals", "vars", "eval", "exec", "_getframe", "f_locals"})
 
 
 def _mentions_output(rule) -> bool:
     """Whether the bytecode of a rule ``(g, out, args, ctx, needs)`` names its ``out``
     parameter (a callable without bytecode, or one that may read its locals indirectly,
     counts as naming it)."""
-    func = getattr(rule, "__func__", rule)  # a bound method: its function, after self
-    code = getattr(func, "__code__", None)
-    index = 2 if func is not rule else 1
+    bound = isinstance(rule, types.MethodType)  # its function's parameters start with self
+    code = getattr(rule.__func__ if bound else rule, "__code__", None)
+    index = 2 if bound else 1
     if code is None or code.co_argcount <= index or _INDIRECT_READS & set(code.co_names):
         return True
     out = code.co_varnames[index]
