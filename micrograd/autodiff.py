@@ -315,13 +315,14 @@ def gradient_so_far(node: Any) -> Any:
     return node._pass_grad if _mode.in_pass == "backward" else None
 
 
-def copy_graph(node: Any, memo: dict) -> Any:
+def copy_graph(node: Any, memo: dict, copied: Callable[[Any, Any], None] | None = None) -> Any:
     """``__deepcopy__`` of the node types, with no recursion over the graph.
 
     The nodes below ``node`` are copied parents first, so copying a node's state finds
     its parents in ``memo`` already: ``copy.deepcopy`` then recurses into a node's own
     attributes only, not once per level (a 1,000,000-node chain copies under the
-    default recursion limit).
+    default recursion limit). ``copied(original, copy)``, if given, runs for each node
+    copied (a node type's own bookkeeping).
     """
     for each in topological_order([node]):
         if id(each) in memo:
@@ -330,6 +331,8 @@ def copy_graph(node: Any, memo: dict) -> Any:
         new = constructor(*args)
         memo[id(each)] = new
         new.__setstate__(copy.deepcopy(state, memo))
+        if copied is not None:
+            copied(each, new)
     return memo[id(node)]
 
 

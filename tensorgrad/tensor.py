@@ -96,14 +96,8 @@ class Tensor:
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy of the whole graph below, parents first (no recursion), that refuses its
-        backward as the original does: the copies' new arrays take over the in-place
-        changes noted for the memory of the arrays they copy."""
-        twin = autodiff.copy_graph(self, memo)
-        for node in autodiff.topological_order([self]):
-            changed_at = _last_change(node.data)
-            if changed_at:
-                _note_change(memo[id(node)].data, changed_at)
-        return twin
+        backward as the original does (see ``_carry_changes``)."""
+        return autodiff.copy_graph(self, memo, _carry_changes)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
@@ -571,6 +565,14 @@ def _note_change(a: np.ndarray, at: int) -> None:
         weakref.finalize(owner, _memory_changes.pop, key, None)
     bounds = byte_bounds(a)
     changes[bounds] = max(at, changes.get(bounds, 0))
+
+
+def _carry_changes(original: Tensor, twin: Tensor) -> None:
+    """A deep copy's new array takes over the in-place changes noted for the memory of the
+    array it copies, so a graph that refused its backward still refuses it in the copy."""
+    changed_at = _last_change(original.data)
+    if changed_at:
+        _note_change(twin.data, changed_at)
 
 
 def _last_change(a: np.ndarray) -> int:
