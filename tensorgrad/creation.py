@@ -21,12 +21,13 @@ def _shape(op: str, shape: tuple) -> tuple:
         or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
     ):
         shape = tuple(shape[0])
+    not_ints = TypeError(f"{op}: sizes must be ints, got {shape!r}")
+    if any(isinstance(n, (bool, np.bool_)) for n in shape):  # NumPy refuses them too
+        raise not_ints
     try:
-        if any(isinstance(n, (bool, np.bool_)) for n in shape):  # NumPy refuses them too
-            raise TypeError
         sizes = tuple(operator.index(n) for n in shape)
     except TypeError:
-        raise TypeError(f"{op}: sizes must be ints, got {shape!r}") from None
+        raise not_ints from None
     if any(n < 0 for n in sizes):
         raise ValueError(f"{op}: sizes must not be negative, got {sizes}")
     return sizes
