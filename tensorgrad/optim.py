@@ -67,6 +67,12 @@ class Optimizer:
     whose options override ``defaults`` for that group.
     """
 
+    # The per-parameter state ``_update`` keeps: counts, arrays of the parameter's shape,
+    # and the entries a non-empty state must have (``load_state_dict`` checks them).
+    _state_counts: tuple[str, ...] = ()
+    _state_arrays: tuple[str, ...] = ()
+    _state_required: tuple[str, ...] = ()
+
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state: dict[int, dict[str, Any]] = {}  # keyed by id(param)
@@ -126,15 +132,12 @@ class Optimizer:
         """
         todo = []
         for group in self.param_groups:
+            self._validate(group)  # options may have been changed since (a schedule's lr)
             for p in group["params"]:
                 g = _grad_array(p)
                 if g is None:
                     continue
-                if (
-                    not isinstance(g, np.ndarray)
-                    or g.shape != p.data.shape
-                    or g.dtype.kind not in "fiub"
-                ):
+                if not isinstance(g, np.ndarray) or g.shape != p.data.shape or g.dtype.kind != "f":
                     self._bad_grad(p, g)
                 todo.append((p, g, group))
         state = self.state
@@ -158,7 +161,7 @@ class Optimizer:
             )
         raise TypeError(
             f"{where}: gradient of dtype {grad.dtype} for a parameter of dtype "
-            f"{param.data.dtype} (a gradient must be real); nothing was updated"
+            f"{param.data.dtype} (a gradient must be floating); nothing was updated"
         )
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
@@ -238,19 +241,44 @@ class Optimizer:
                     f"load_state_dict: the state of parameter {i!r} must be a dict, "
                     f"got {type(entry).__name__}"
                 )
-            values = {}
-            for k, v in entry.items():
-                if isinstance(v, np.ndarray):
-                    if v.shape != p.data.shape:
-                        raise ValueError(
-                            f"load_state_dict: state {k!r} of parameter {i} has shape {v.shape}, "
-                            f"the parameter has shape {p.data.shape}"
-                        )
-                    v = np.array(v, dtype=p.data.dtype)  # a copy in the parameter's dtype
-                values[k] = v
-            new_state[id(p)] = values
+            new_state[id(p)] = self._loaded_state(i, entry, p)
         self.param_groups = new_groups
         self.state = new_state
+
+    def _loaded_state(self, i, entry: dict, param) -> dict[str, Any]:
+        """Parameter ``i``'s saved state, checked as ``_update`` will use it: every entry
+        known, none missing, arrays (copied) of the parameter's shape, counts whole."""
+        where = f"load_state_dict: the state of parameter {i!r}"
+        missing = [k for k in self._state_required if k not in entry] if entry else []
+        unknown = [k for k in entry if k not in self._state_counts + self._state_arrays]
+        if missing or unknown:
+            problems = [f"lacks {missing}"] if missing else []
+            problems += [f"has unknown entries {unknown}"] if unknown else []
+            raise ValueError(
+                f"{where} {' and '.join(problems)} ({type(self).__name__} keeps "
+                f"{list(self._state_counts + self._state_arrays)})"
+            )
+        values = {}
+        for k, v in entry.items():
+            if k in self._state_counts:
+                if isinstance(v, np.ndarray) and v.ndim == 0:
+                    v = v[()]
+                if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 0:
+                    raise ValueError(f"{where}: {k!r} must be a whole number >= 0, got {v!r}")
+                values[k] = int(v)
+                continue
+            if not isinstance(v, np.ndarray) or v.dtype.kind not in "iuf":
+                kind = f" of dtype {v.dtype}" if isinstance(v, np.ndarray) else ""
+                raise ValueError(
+                    f"{where}: {k!r} must be an array of real numbers, got {type(v).__name__}{kind}"
+                )
+            if v.shape != param.data.shape:
+                raise ValueError(
+                    f"{where}: {k!r} has shape {v.shape}, the parameter has shape "
+                    f"{param.data.shape}"
+                )
+            values[k] = np.array(v, dtype=param.data.dtype)  # a copy in the parameter's dtype
+        return values
 
     def __deepcopy__(self, memo: dict) -> Optimizer:
         """A copy whose state belongs to the copied parameters (it is keyed by ``id``)."""
@@ -283,6 +311,8 @@ class SGD(Optimizer):
     then ``buf = momentum * buf + (1 - dampening) * g``; the step uses ``g + momentum *
     buf`` (Nesterov) or ``buf``; then ``p -= lr * step``.
     """
+
+    _state_arrays = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -340,6 +370,9 @@ class Adam(Optimizer):
     """
 
     _decoupled = False
+    _state_counts = ("step",)
+    _state_arrays = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _state_required = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(
         self,

@@ -301,6 +301,79 @@ def test_load_state_dict_checks_before_changing_anything():
     assert fresh.param_groups[0]["lr"] == 0.7 and fresh.state == {}
 
 
+@pytest.mark.parametrize("name", optim.__all__[1:])
+def test_an_option_changed_to_a_bad_value_is_refused_at_the_step_before_any_change(name):
+    """A schedule that sets a group's lr badly: the step checks every group first (it
+    updated the groups before the bad one, then failed with NumPy's bare error)."""
+    ps = [tg.Parameter([1.0, 2.0]), tg.Parameter([3.0])]
+    opt = getattr(optim, name)([{"params": [ps[0]]}, {"params": [ps[1]]}], lr=0.1)
+    for p in ps:
+        p.grad = tg.tensor(np.ones(p.shape))
+    opt.param_groups[1]["lr"] = "0.01"
+    before = _snapshot(ps, opt)
+    with pytest.raises(ValueError, match=r"Invalid lr value: '0.01'"):
+        opt.step()
+    _assert_unchanged(ps, opt, before)
+
+
+def _adam_state_after_a_step():
+    p, q = tg.Parameter([1.0, 2.0, 3.0]), tg.Parameter([1.0, 2.0])
+    opt = optim.Adam([p, q], lr=0.1)
+    p.grad, q.grad = tg.tensor([1.0, 1.0, 1.0]), tg.tensor([1.0, 1.0])
+    opt.step()
+    return opt, opt.state_dict()
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"step": 3}, r"parameter 1 lacks \['exp_avg', 'exp_avg_sq'\]"),
+        ({"momentum_buffer": np.ones(2)}, r"parameter 1 lacks .* unknown entries \['momentum"),
+        (
+            {"step": "3", "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)},
+            r"'step' must be a whole number >= 0, got '3'",
+        ),
+        (
+            {"step": -1, "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)},
+            r"'step' must be a whole number >= 0, got -1",
+        ),
+        (
+            {"step": 1, "exp_avg": [1.0, 1.0], "exp_avg_sq": np.ones(2)},
+            r"'exp_avg' must be an array of real numbers, got list",
+        ),
+        (
+            {"step": 1, "exp_avg": np.ones(2) * 1j, "exp_avg_sq": np.ones(2)},
+            r"'exp_avg' must be an array .* dtype complex128",
+        ),
+        (
+            {"step": 1, "exp_avg": np.ones(2), "exp_avg_sq": np.array(["1", "2"])},
+            r"'exp_avg_sq' must be an array .* dtype <U1",
+        ),
+    ],
+    ids=repr,
+)
+def test_load_state_dict_refuses_state_that_the_update_cannot_use(entry, message):
+    """Accepted before, such an entry made the next step update some parameters and then
+    fail (KeyError 'exp_avg', a list times a float), or dropped an imaginary part."""
+    opt, saved = _adam_state_after_a_step()
+    before = opt.state_dict()
+    saved["state"][1] = entry
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(saved)
+    after = opt.state_dict()
+    for i in (0, 1):
+        for k, v in before["state"][i].items():
+            np.testing.assert_array_equal(after["state"][i][k], v)
+
+
+def test_a_step_count_saved_as_a_0d_array_or_numpy_int_loads_as_an_int():
+    opt, saved = _adam_state_after_a_step()
+    saved["state"][0]["step"] = np.array(1)
+    saved["state"][1]["step"] = np.int32(1)
+    opt.load_state_dict(saved)
+    assert [type(s["step"]) for s in opt.state_dict()["state"].values()] == [int, int]
+
+
 @pytest.mark.parametrize("indices", [range(1), np.array([0]), (0,)], ids=repr)
 def test_load_state_dict_takes_the_parameter_indices_as_any_sequence(indices):
     p, q = tg.Parameter([1.0, 2.0]), tg.Parameter([1.0, 2.0])
@@ -420,12 +493,15 @@ def _assert_unchanged(ps, opt, before):
         (tg.tensor([1.0, 1.0, 1.0]), ValueError, r"parameter 1: .*shape \(3,\).*shape \(2,\)"),
         (np.array([1j, 1j]), TypeError, r"parameter 1: .*dtype complex128.*dtype float64"),
         ([1.0, 1.0], TypeError, r"parameter 1: gradient is a list"),
+        # -grad (maximize) fails on bools and wraps around on unsigned ints
+        (np.array([True, False]), TypeError, r"parameter 1: .*dtype bool.*floating"),
+        (np.array([1, 2], np.uint8), TypeError, r"parameter 1: .*dtype uint8.*floating"),
     ],
 )
 def test_a_bad_gradient_changes_no_parameter_and_no_state(name, bad, error, message):
     ps = [tg.Parameter([1.0, 2.0]), tg.Parameter([3.0, 4.0]), tg.Parameter([5.0])]
     kw = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.1, "amsgrad": True}
-    opt = getattr(optim, name)(ps, **kw)
+    opt = getattr(optim, name)(ps, **kw, maximize=True)
     for first_step_done in (False, True):
         ps[0].grad, ps[1].grad, ps[2].grad = tg.tensor([1.0, 1.0]), bad, tg.tensor([1.0])
         before = _snapshot(ps, opt)
