@@ -76,7 +76,7 @@ class Tensor:
     __slots__ = (
         "data",
         "grad",
-        "requires_grad",
+        "_requires_grad",
         "_prev",
         "_depth",
         "_pass_grad",
@@ -107,7 +107,7 @@ class Tensor:
                 " (pass float data or dtype=np.float64)"
             )
         _init_leaf(self, self.data)
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
 
     # -- basic properties ---------------------------------------------------------------
 
@@ -185,7 +185,16 @@ class Tensor:
         # f"{loss:.4f}": one element formats as its number, as a NumPy 0-d array does
         if self.data.ndim == 0:
             return format(self.data.item(), spec)
-        return format(str(self), spec)
+        if spec:
+            raise TypeError(
+                f"unsupported format string {spec!r} for a tensor of shape {self.shape} "
+                "(only 0-d tensors format as numbers)"
+            )
+        return str(self)
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        return self.data.tolist()
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -209,17 +218,28 @@ class Tensor:
             self._retains_grad = True
         return self
 
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor; settable on leaves, as ``requires_grad_``."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._prev and requires_grad:
             return self  # an op's output that requires grad already: nothing to change
         if self._prev:
             raise RuntimeError(
-                "requires_grad_: only leaf tensors can stop requiring grad; use .detach() "
+                "requires_grad: only leaf tensors can stop requiring grad; use .detach() "
                 "for a copy outside the graph"
             )
         if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"requires_grad_: only floating tensors, got dtype {self.dtype}")
-        self.requires_grad = bool(requires_grad)
+            raise TypeError(
+                f"requires_grad: only floating tensors can require grad, got dtype {self.dtype}"
+            )
+        self._requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self) -> None:
@@ -255,13 +275,14 @@ class Tensor:
                 "assign into a copy (t.detach().numpy().copy()) or build a new tensor (or, to "
                 "set a parameter's values, assign under 'with tg.no_grad():')"
             )
-        if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
-            raise RuntimeError(
-                f"Tensor: item assignment of a tensor that is part of a graph (shape "
-                f"{value.shape}, op {value._op or 'leaf'!r}) would drop its gradient; build the "
-                "result with tg.where, tg.concatenate or tg.stack instead"
-            )
-        self.data[_index_key(index)] = value.data if isinstance(value, Tensor) else value
+        values = real_values("item assignment", value)
+        try:  # NumPy checks the index and the shapes before it writes anything
+            self.data[_index_key(index)] = values
+        except (IndexError, ValueError, OverflowError) as e:
+            raise type(e)(
+                f"item assignment: {e} (tensor of shape {self.shape} and dtype {self.dtype}, "
+                f"index {index!r})"
+            ) from None
         mark_changed(self)
 
     # -- backward ---------------------------------------------------------------------------
@@ -296,7 +317,7 @@ class Tensor:
             # rule returns (a rule may make an inf that it masks out again, as pow's does).
             outer, anomaly_mode.in_rule = anomaly_mode.in_rule, True
             try:
-                grads = self._rule(g, self, prev, ctx, [p.requires_grad for p in prev])
+                grads = self._rule(g, self, prev, ctx, [p._requires_grad for p in prev])
             finally:
                 anomaly_mode.in_rule = outer
         elif len(prev) == 1:  # a recorded one-parent op: that parent requires grad
@@ -304,17 +325,17 @@ class Tensor:
         elif len(prev) == 2:  # most ops; spelled out, this runs once per node
             a, b = prev
             grads = self._rule(
-                g, self.data, (a.data, b.data), ctx, (a.requires_grad, b.requires_grad)
+                g, self.data, (a.data, b.data), ctx, (a._requires_grad, b._requires_grad)
             )
         else:
-            needs = [p.requires_grad for p in prev]
+            needs = [p._requires_grad for p in prev]
             grads = self._rule(g, self.data, [p.data for p in prev], ctx, needs)
         if anomaly_mode.enabled:
             _check_backward(self, g, grads)
         return grads
 
     def _receive_grad(self, g) -> None:
-        if not self.requires_grad:  # a constant leaf
+        if not self._requires_grad:  # a constant leaf
             return
         if not isinstance(g, Tensor):
             # .grad gets memory of its own. No rule hands overlapping memory to two
@@ -358,7 +379,8 @@ class Tensor:
             else:
                 seed = np.array(gradient.data, dtype=self.data.dtype)
         else:
-            seed = np.array(gradient, dtype=self.data.dtype)  # a copy: .grad never aliases it
+            # a copy: .grad never aliases it
+            seed = np.array(real_values(f"{op}: {arg}", gradient), dtype=self.data.dtype)
         if seed.shape != self.shape:
             raise ValueError(
                 f"{op}: {arg} has shape {seed.shape} but the output has shape "
@@ -389,7 +411,10 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Array for a new tensor: floats keep their dtype; numbers, lists, ints become float64."""
     if isinstance(data, Tensor):
         data = data.data
-    arr = np.array(data)  # what the data is, before any dtype= could convert it
+    try:
+        arr = np.array(data)  # what the data is, before any dtype= could convert it
+    except ValueError as e:  # a ragged list
+        raise ValueError(f"Tensor: data must be a rectangular array of numbers ({e})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"Tensor: data must be real numbers, got dtype {arr.dtype} from {type(data).__name__}"
@@ -415,7 +440,7 @@ def _init_leaf(t: Tensor, data: np.ndarray) -> None:
     """Fill every slot of ``t``: a leaf around ``data`` that records no graph."""
     t.data = data
     t.grad = None
-    t.requires_grad = False
+    t._requires_grad = False
     t._prev = ()
     t._depth = 0
     t._pass_grad = None
@@ -443,14 +468,14 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
     if not _grad_mode.enabled:
         return _leaf(data)
     for p in parents:
-        if p.requires_grad:
+        if p._requires_grad:
             break
     else:  # no parent needs a gradient: a constant
         return _leaf(data)
     out = _new(Tensor)  # every slot set once: this runs for every op
     out.data = data
     out.grad = None
-    out.requires_grad = True
+    out._requires_grad = True
     out._prev = parents
     out._depth = _depth_above(parents)  # the core's backward goes by depth
     out._pass_grad = None
@@ -473,9 +498,12 @@ def as_tensor(x: Any) -> Tensor:
     """``x`` itself if a Tensor, else a constant tensor that keeps NumPy's dtype rules."""
     if isinstance(x, Tensor):
         return x
+    _refuse_graph_tensors("a list operand", x)
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"expected a Tensor, an array or a number, got {type(x).__name__}")
+        raise TypeError(
+            f"expected a Tensor, an array or a number, got {type(x).__name__} of dtype {arr.dtype}"
+        )
     return _leaf(arr)
 
 
@@ -490,6 +518,49 @@ def scalar_constant(x: Any):
     if isinstance(x, numbers.Real):
         return float(x)
     return None
+
+
+def real_values(op: str, value: Any) -> Any:
+    """``value`` (a tensor, a number or an array-like) as real numbers, checked before any
+    use; ``op`` names the call in errors. An item assignment or in-place operator checks
+    first because NumPy converts a list element by element as it writes: a bad element
+    would leave the tensor half-changed."""
+    _refuse_graph_tensors(op, value)
+    if isinstance(value, Tensor):
+        return value.data
+    number = scalar_constant(value)
+    if number is not None:
+        return number
+    try:
+        values = np.asarray(value)
+    except ValueError as e:  # a ragged list
+        raise ValueError(f"{op}: the values are not an array of numbers ({e})") from None
+    if values.dtype.kind not in "biuf":  # None, strings, complex, ints beyond int64
+        raise TypeError(
+            f"{op}: the values must be real numbers, got {type(value).__name__} of dtype "
+            f"{values.dtype}"
+        )
+    return values
+
+
+def _refuse_graph_tensors(op: str, value: Any) -> None:
+    """While a graph is recorded, refuse a ``value`` that is, or whose (nested) lists or
+    tuples hold, a tensor that requires grad: taken as plain numbers, it would silently
+    lose its gradient."""
+    if not _grad_mode.enabled:
+        return
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tensor):
+            if item._requires_grad:
+                raise RuntimeError(
+                    f"{op}: the values are (or hold) a tensor that is part of a graph (shape "
+                    f"{item.shape}, op {item._op or 'leaf'!r}), whose gradient would be dropped;"
+                    " build the result with tg.stack, tg.concatenate or tg.where instead"
+                )
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
 
 
 def _index_key(index: Any) -> Any:

@@ -10,7 +10,15 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _grad_mode, as_tensor, mark_changed, record, scalar_constant
+from ..tensor import (
+    Tensor,
+    _grad_mode,
+    as_tensor,
+    mark_changed,
+    real_values,
+    record,
+    scalar_constant,
+)
 from . import _dual as d
 
 
@@ -39,6 +47,14 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> None:
             f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
             "(NumPy rules: align from the right; each pair of sizes must be equal or 1)"
         ) from None
+
+
+def _fits(shape: tuple, target: tuple) -> bool:
+    """Whether an operand of ``shape`` broadcasts to exactly ``target`` (``x op= y``)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 # -- binary ops between two tensors ------------------------------------------------------
@@ -234,6 +250,12 @@ def operator(op: str, reflected: bool = False):
         if isinstance(other, (np.ndarray, list, tuple)):
             other = as_tensor(other)
             return _binary(op, other, self) if reflected else _binary(op, self, other)
+        if isinstance(other, (str, bytes)):  # not NotImplemented: str * t would repeat str
+            left, right = (other, self) if reflected else (self, other)
+            raise TypeError(
+                f"unsupported operand type(s) for {op}: '{type(left).__name__}' and "
+                f"'{type(right).__name__}'"
+            )
         return NotImplemented
 
     return method
@@ -261,16 +283,26 @@ def inplace(op: str):
                 f"change it behind the graph's back; update parameters inside "
                 f"'with tg.no_grad():', or write x = x {op} y for a new tensor"
             )
-        value = other.data if isinstance(other, Tensor) else other
-        try:
-            forward(self.data, value, out=self.data)
-        except ValueError:
+        name = f"in-place {op}="
+        value = real_values(name, other)
+        shape = np.shape(value)
+        if shape != self.shape and not _fits(shape, self.shape):
             raise ValueError(
-                f"in-place {op}=: an operand of shape {np.shape(value)} does not fit a tensor "
-                f"of shape {self.shape} (the result must keep the tensor's shape)"
-            ) from None
+                f"{name}: an operand of shape {shape} does not fit a tensor of shape "
+                f"{self.shape} (the result must keep the tensor's shape)"
+            )
+        try:
+            if self.dtype.kind == "f":  # a float ufunc refuses a cast before it writes
+                forward(self.data, value, out=self.data)
+            else:  # an integer op can fail midway (a negative power): computed aside first
+                np.copyto(self.data, forward(self.data, value), casting="same_kind")
         except TypeError as e:  # NumPy refuses to cast, e.g. a float result into ints
-            raise TypeError(f"in-place {op}= into a tensor of dtype {self.dtype}: {e}") from None
+            raise TypeError(f"{name} into a tensor of dtype {self.dtype}: {e}") from None
+        except ValueError as e:
+            raise ValueError(f"{name} on a tensor of dtype {self.dtype}: {e}") from None
+        except FloatingPointError:  # np.seterr(all="raise"): raised after the loop wrote
+            mark_changed(self)
+            raise
         mark_changed(self)  # a graph that saved this tensor will refuse to use it
         return self
 

@@ -312,3 +312,173 @@ def test_no_anomaly_check_outside_the_context() -> None:
     with np.errstate(invalid="ignore"):
         y = x.log()
     assert np.isnan(y.item())
+
+
+# ------------------------------------------------------------------- writes: nothing half-changed
+
+
+def _graph_reading(c):
+    """A graph that reads constant ``c``: w's gradient is c's values when it was made."""
+    w = tg.tensor(np.ones(c.shape), requires_grad=True)
+    return w, (w * c).sum()
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        (
+            ["5", "6", "x", "8"],
+            TypeError,
+            r"item assignment: .*real numbers, got list of dtype <U1",
+        ),
+        ([5.0, 6.0, None, 8.0], TypeError, r"item assignment: .*got list of dtype object"),
+        (None, TypeError, r"item assignment: .*got NoneType"),
+        ("2.5", TypeError, r"item assignment: .*got str"),
+        ([1j, 2.0, 3.0, 4.0], TypeError, r"item assignment: .*dtype complex128"),
+        ([[1.0], [1.0, 2.0]], ValueError, r"item assignment: .*not an array of numbers"),
+        (np.ones(3), ValueError, r"item assignment: .*shape \(3,\).*shape \(4,\)"),
+    ],
+    ids=repr,
+)
+def test_a_refused_item_assignment_writes_nothing(value, error, message):
+    """NumPy converts a list element by element as it writes: ["5", "6", "x"] wrote 5 and 6
+    before failing, unseen by the graph that read the tensor, whose backward then gave
+    w.grad = [5, 6, 3, 4]. (PyTorch refuses str, None and lists of them too.)"""
+    c = tg.tensor([1.0, 2.0, 3.0, 4.0])
+    w, y = _graph_reading(c)
+    with pytest.raises(error, match=message):
+        c[:] = value
+    np.testing.assert_array_equal(c.data, [1.0, 2.0, 3.0, 4.0])
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_an_integer_too_large_for_the_tensor_is_refused_before_any_element_is_written():
+    t = tg.tensor([7, 8, 3], dtype=np.int64)
+    with pytest.raises(TypeError, match=r"item assignment: .*dtype object"):
+        t[:] = [7, 9, 2**70]
+    np.testing.assert_array_equal(t.data, [7, 8, 3])
+    with pytest.raises(IndexError, match=r"item assignment: index 9 .*shape \(3,\).*index 9"):
+        t[9] = 1
+
+
+def test_a_list_holding_a_graph_tensor_is_refused_where_it_would_lose_its_gradient():
+    """Read as numbers through __array__, a tensor in a list silently dropped its gradient
+    (x * [a, b] gave a.grad None); PyTorch raises there too."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    a = tg.tensor(3.0, requires_grad=True)
+    buf = tg.zeros(2)
+    for make in (
+        lambda: x * [a, 1.0],
+        lambda: [a, 1.0] @ x,
+        lambda: tg.concatenate([x, [a, a]]),
+        lambda: tg.maximum(x, (1.0, [a][0])),
+        lambda: buf.__setitem__(slice(None), [[a][0], 1.0]),
+    ):
+        with pytest.raises(RuntimeError, match=r"part of a graph \(shape \(\), op 'leaf'\)"):
+            make()
+    np.testing.assert_array_equal(buf.data, [0.0, 0.0])
+    with tg.no_grad():  # no graph to lose: plain numbers
+        np.testing.assert_array_equal((x * [a, 1.0]).data, [3.0, 2.0])
+
+
+def test_a_refused_in_place_power_on_integers_writes_nothing_and_names_numpys_cause():
+    """c **= [2, 2, -1] wrote 4 and 9 before NumPy refused the negative power; the graph
+    that read c did not see the change, and the message blamed the shapes."""
+    c = tg.tensor([2, 3, 4], dtype=np.int64)
+    w, y = _graph_reading(c)
+    with pytest.raises(ValueError, match=r"in-place \*\*= on a tensor of dtype int64: Integers"):
+        c **= np.array([2, 2, -1])
+    np.testing.assert_array_equal(c.data, [2, 3, 4])
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    "other, error, message",
+    [
+        ([[1.0], [1.0, 2.0]], ValueError, r"in-place \+=: .*not an array of numbers"),
+        (np.ones((2, 3)), ValueError, r"in-place \+=: .*shape \(2, 3\).*shape \(3,\)"),
+        (["1", "2", "3"], TypeError, r"in-place \+=: .*dtype <U1"),
+    ],
+    ids=repr,
+)
+def test_a_refused_in_place_operator_names_itself_and_changes_nothing(other, error, message):
+    t = tg.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(error, match=message):
+        t += other
+    np.testing.assert_array_equal(t.data, [1.0, 2.0, 3.0])
+
+
+def test_an_in_place_operator_that_numpy_stops_after_writing_still_marks_the_change():
+    """Under np.seterr(all="raise") NumPy raises after the loop has written every value:
+    the graph that read the tensor must refuse its backward, not use the new values."""
+    z = tg.tensor([1.0, 0.0])
+    w, y = _graph_reading(z)
+    with np.errstate(all="raise"), pytest.raises(FloatingPointError):
+        z /= 0.0
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    "gradient, error, message",
+    [
+        (np.array([1 + 5j, 1.0]), TypeError, r"backward: gradient: .*dtype complex128"),
+        (np.array(["1", "2"]), TypeError, r"backward: gradient: .*dtype <U1"),
+        ([None, 1.0], TypeError, r"backward: gradient: .*dtype object"),
+    ],
+    ids=repr,
+)
+def test_a_starting_gradient_must_be_real_numbers(gradient, error, message):
+    """np.array(gradient, dtype=float64) dropped an imaginary part with a warning, parsed
+    strings and made None a nan; PyTorch refuses a complex grad_output."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(error, match=message):
+        (x * 2).backward(gradient)
+    assert x.grad is None
+    with pytest.raises(
+        error, match=message.replace("backward: gradient", r"grad: grad_outputs\[0\]")
+    ):
+        tg.grad(x * 2, [x], grad_outputs=[gradient])
+
+
+def test_setting_requires_grad_checks_as_requires_grad_does():
+    """The attribute was a plain slot: x.requires_grad = True on int data was taken, and
+    backward then cut the gradient 0.5 down to the int 0."""
+    x = tg.tensor([1, 2], dtype=np.int64)
+    with pytest.raises(TypeError, match="only floating tensors can require grad, got dtype int64"):
+        x.requires_grad = True
+    assert x.requires_grad is False
+    h = tg.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only leaf tensors can stop requiring grad"):
+        h.requires_grad = False
+    assert h.requires_grad is True
+    leaf = tg.tensor([1.0, 2.0])
+    leaf.requires_grad = True
+    (leaf * 0.5).sum().backward()
+    np.testing.assert_array_equal(leaf.grad.data, [0.5, 0.5])
+
+
+def test_a_string_operand_is_refused_in_both_orders_not_repeated():
+    """Returned NotImplemented, t * "x" fell back to str's repetition through __index__:
+    "only integer tensors can be used as an index", or "xxx" for a 0-d int tensor."""
+    for t in (tg.tensor([1.0, 2.0]), tg.tensor(3, dtype=np.int64)):
+        with pytest.raises(TypeError, match=r"for \*: 'Tensor' and 'str'"):
+            t * "x"
+        with pytest.raises(TypeError, match=r"for \*: 'str' and 'Tensor'"):
+            "x" * t
+
+
+def test_data_and_operands_that_are_not_real_numbers_say_what_they_are():
+    with pytest.raises(ValueError, match=r"Tensor: data must be a rectangular array"):
+        tg.tensor([[1.0], [1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"got ndarray of dtype complex128"):
+        tg.tensor([1.0, 2.0]) + np.ones(2) * 1j
+
+
+def test_format_with_a_number_spec_takes_only_one_element_as_numpy():
+    assert f"{tg.tensor(1.23456):.2f}" == "1.23"
+    assert f"{tg.tensor([1.0, 2.0])}" == str(tg.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"unsupported format string '.3f'.*shape \(2,\)"):
+        format(tg.tensor([1.5, 2.0]), ".3f")

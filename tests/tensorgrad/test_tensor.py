@@ -1329,3 +1329,10 @@ def test_training_loop_memory_is_flat(no_gc) -> None:
     for _ in range(20):
         step()
     assert live() <= before
+
+
+def test_tolist_gives_python_numbers_as_numpy_and_pytorch_do():
+    assert tg.tensor([[1.0, 2.0], [3.0, 4.0]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    one = tg.tensor(2.5).tolist()
+    assert one == 2.5 and type(one) is float
+    assert type(tg.tensor([1, 2], dtype=np.int64).tolist()[0]) is int
