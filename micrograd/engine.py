@@ -123,7 +123,7 @@ class Value:
             gradient = 1.0
         if isinstance(gradient, Value):
             return gradient if graph else gradient.data
-        seed = _as_float(gradient)
+        seed = _as_float(gradient, f"{op}: {arg}")
         return Value(seed) if graph else seed
 
     @staticmethod
@@ -215,21 +215,31 @@ class _ClassicBackward:
         return [added.pop(p, None) for p in node._prev]
 
 
-def _as_float(data) -> float:
+def _as_float(data, what: str = "Value(...)") -> float:
+    """``data`` as a float; ``what`` names the call in the error (the constructor, or
+    backward's gradient)."""
     if type(data) is float:
         return data
-    if isinstance(data, numbers.Real):  # int, bool, Fraction, NumPy scalars; not arrays
+    if _is_real(data):
         return float(data)
     if isinstance(data, Value):
-        raise TypeError("Value(...) got a Value; use its .data, or the Value itself")
-    raise TypeError(f"Value(...) takes a real number, got {type(data).__name__}: {data!r:.60}")
+        raise TypeError(f"{what} got a Value; use its .data, or the Value itself")
+    raise TypeError(f"{what} takes a real number, got {type(data).__name__}: {data!r:.60}")
+
+
+def _is_real(x) -> bool:
+    """int, bool, Fraction, NumPy's number scalars (np.bool_ too, which is no numbers.Real),
+    but no arrays."""
+    return isinstance(x, numbers.Real) or (
+        type(x).__module__ == "numpy" and type(x).__name__ in ("bool", "bool_")
+    )
 
 
 def _constant(x):
     """A plain-number operand as a float, or NotImplemented for anything else."""
     if type(x) is float:
         return x
-    if type(x) is int or isinstance(x, numbers.Real):
+    if type(x) is int or _is_real(x):
         return float(x)
     return NotImplemented
 

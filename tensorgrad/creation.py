@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import numbers
-import operator
 
 import numpy as np
 
+from .ops.shape import sizes
 from .random import as_generator
 from .tensor import Tensor, as_tensor
 
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"]
-
-
-def _shape(op: str, shape: tuple) -> tuple:
-    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list or a 1-D array too), checked as
-    NumPy takes them: anything with ``__index__`` (ints, NumPy ints, 0-d int arrays)."""
-    if len(shape) == 1 and (
-        isinstance(shape[0], (tuple, list, range))
-        or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
-    ):
-        shape = tuple(shape[0])
-    not_ints = TypeError(f"{op}: sizes must be ints, got {shape!r}")
-    if any(isinstance(n, (bool, np.bool_)) for n in shape):  # NumPy refuses them too
-        raise not_ints
-    try:
-        sizes = tuple(operator.index(n) for n in shape)
-    except TypeError:
-        raise not_ints from None
-    if any(n < 0 for n in sizes):
-        raise ValueError(f"{op}: sizes must not be negative, got {sizes}")
-    return sizes
 
 
 def _made(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -46,17 +26,17 @@ def _floating(dtype, op: str) -> np.dtype:
 
 
 def zeros(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(_shape("zeros", shape), dtype), requires_grad)
+    return _made(np.zeros(sizes("zeros", shape), dtype), requires_grad)
 
 
 def ones(*shape, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(_shape("ones", shape), dtype), requires_grad)
+    return _made(np.ones(sizes("ones", shape), dtype), requires_grad)
 
 
 def full(shape, value: float, dtype=np.float64, requires_grad: bool = False) -> Tensor:
     if not isinstance(value, numbers.Real):
         raise TypeError(f"full: value must be a real number, got {type(value).__name__}")
-    return _made(np.full(_shape("full", (shape,)), value, dtype), requires_grad)
+    return _made(np.full(sizes("full", (shape,)), value, dtype), requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
@@ -74,17 +54,17 @@ def arange(*args, dtype=np.float64, requires_grad: bool = False) -> Tensor:
 
 
 def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = False) -> Tensor:
-    n, m = _shape("eye", (n, n if m is None else m))
+    n, m = sizes("eye", (n, n if m is None else m))
     return _made(np.eye(n, m, dtype=dtype), requires_grad)
 
 
 def randn(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Standard normal samples from ``rng`` (default: tensorgrad's seeded generator)."""
-    dtype, shape = _floating(dtype, "randn"), _shape("randn", shape)  # checked before drawing
+    dtype, shape = _floating(dtype, "randn"), sizes("randn", shape)  # checked before drawing
     return _made(as_generator(rng).standard_normal(shape).astype(dtype), requires_grad)
 
 
 def rand(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Tensor:
     """Uniform samples in [0, 1) from ``rng`` (default: tensorgrad's seeded generator)."""
-    dtype, shape = _floating(dtype, "rand"), _shape("rand", shape)  # checked before drawing
+    dtype, shape = _floating(dtype, "rand"), sizes("rand", shape)  # checked before drawing
     return _made(as_generator(rng).random(shape).astype(dtype), requires_grad)

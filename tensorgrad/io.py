@@ -242,6 +242,8 @@ def load(path: str | os.PathLike) -> Any:
         return arrays
     try:
         header = json.loads(str(arrays.pop(_HEADER)))
+        if not isinstance(header, dict):
+            raise ValueError(f"a JSON {type(header).__name__}, not an object")
         if header.get("format") != _FORMAT:
             raise ValueError(f"unknown format {header.get('format')!r}")
         if header.get("version", 0) > _VERSION:

@@ -7,6 +7,7 @@ concatenate and stack slice it apart.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,10 +18,25 @@ from .elementwise import unbroadcast
 from .reduce import normalize_axes, one_axis
 
 
-def _as_shape(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
+def sizes(op: str, shape: tuple, negative: bool = False) -> tuple:
+    """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (a list, range or 1-D array too), checked
+    as NumPy takes them: anything with ``__index__`` (ints, NumPy ints, 0-d int arrays), no
+    bools or floats; negative ones only if ``negative`` (reshape's -1, axes)."""
+    if len(shape) == 1 and (
+        isinstance(shape[0], (tuple, list, range))
+        or (isinstance(shape[0], np.ndarray) and shape[0].ndim)
+    ):
+        shape = tuple(shape[0])
+    not_ints = TypeError(f"{op}: sizes must be ints, got {shape!r}")
+    if any(isinstance(n, (bool, np.bool_)) for n in shape):  # NumPy refuses them too
+        raise not_ints
+    try:
+        ints = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        raise not_ints from None
+    if not negative and any(n < 0 for n in ints):
+        raise ValueError(f"{op}: sizes must not be negative, got {ints}")
+    return ints
 
 
 def _reshape_rule(g, out, args, ctx, needs):
@@ -39,7 +55,7 @@ def _reshaped(x: Tensor, shape: tuple, op: str) -> Tensor:
 
 def reshape(x: Tensor, *shape) -> Tensor:
     """Same elements, new shape (one axis may be -1); ``x.reshape(2, 3)`` or ``((2, 3))``."""
-    return _reshaped(x, _as_shape(shape), "reshape")
+    return _reshaped(x, sizes("reshape", shape, negative=True), "reshape")
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -83,7 +99,8 @@ def transpose(x: Tensor, *axes) -> Tensor:
     if not axes:  # reversed (.T): a permutation that is its own inverse
         reverse = tuple(range(x.ndim - 1, -1, -1))
         return record(x.data.transpose(), (x,), "transpose", _transpose_rule, reverse)
-    axes = _as_shape(axes)
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])  # transpose((1, 0)) as transpose(1, 0); normalize_axes checks them
     if (
         sorted(normalize_axes("transpose", axes, x.ndim)) != list(range(x.ndim))
         or len(axes) != x.ndim
@@ -114,7 +131,7 @@ def _broadcast_rule(g, out, args, ctx, needs):
 
 def broadcast_to(x: Tensor, *shape) -> Tensor:
     """A read-only broadcast view; its gradient sums over the copies."""
-    shape = _as_shape(shape)
+    shape = sizes("broadcast_to", shape)
     try:
         data = np.broadcast_to(x.data, shape)
     except ValueError:

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from micrograd import Value, add_all
+from micrograd import Value, add_all, grad
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,23 @@ def test_a_backward_that_fails_midway_changes_no_grad():
     with pytest.raises(RuntimeError, match="no gradient rule"):
         z.backward()
     assert (z.grad, h.grad, y.grad, x.grad) == (0.0, 0.0, 1.0, 2.0)
+
+
+def test_a_starting_gradient_that_is_not_a_number_names_the_call():
+    """The message said "Value(...) takes a real number", naming a call the user never made."""
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"backward: gradient takes a real number, got str"):
+        (x * 2).backward("x")
+    with pytest.raises(TypeError, match=r"grad: grad_outputs\[0\] takes a real number, got str"):
+        grad(x * 2, [x], grad_outputs=["a"])
+    assert x.grad == 0.0
+
+
+def test_numpy_bools_are_numbers_as_python_bools_are():
+    """np.bool_ is no numbers.Real: Value(np.bool_(True)) and add_all with one raised."""
+    assert Value(np.bool_(True)).data == 1.0
+    assert type(Value(np.bool_(True)).data) is float
+    assert add_all([Value(1.0), np.bool_(True)]).data == 2.0
+    assert (np.bool_(True) * Value(3.0)).data == 3.0
+    with pytest.raises(TypeError, match="ndarray"):
+        Value(np.array(True))

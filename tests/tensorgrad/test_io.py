@@ -318,3 +318,12 @@ def test_a_header_nested_too_deep_for_json_is_called_damaged(tmp_path):
     np.savez(path, __minigrad__=np.array(header))
     with pytest.raises(ValueError, match=r"deep\.npz.*damaged"):
         tg.load(path)
+
+
+@pytest.mark.parametrize("header", ["5", "[1]", '"x"', "null"])
+def test_a_header_that_is_json_but_not_an_object_is_called_damaged(tmp_path, header):
+    """header.get(...) raised AttributeError on a number, a list or a string."""
+    path = tmp_path / "h.npz"
+    np.savez(path, __minigrad__=np.array(header))
+    with pytest.raises(ValueError, match=r"h\.npz.*damaged minigrad header: a JSON"):
+        tg.load(path)

@@ -122,6 +122,10 @@ def test_creation_function_errors() -> None:
     np.testing.assert_array_equal(tg.randn(3, rng=5).data, np.random.default_rng(5).normal(size=3))
 
 
+def _six() -> tg.Tensor:
+    return tg.tensor(np.arange(6.0))
+
+
 @pytest.mark.parametrize(
     "make, error, message",
     [
@@ -133,9 +137,15 @@ def test_creation_function_errors() -> None:
         (lambda: tg.randn(2.5), TypeError, r"randn: sizes must be ints, got \(2.5,\)"),
         (lambda: tg.zeros(True), TypeError, r"zeros: sizes must be ints, got \(True,\)"),
         (lambda: tg.ones((2, False)), TypeError, r"ones: sizes must be ints, got \(2, False\)"),
+        # shape ops take sizes the same way (int() truncated 3.7 and parsed "3" before)
+        (lambda: _six().reshape(3.7, 2), TypeError, r"reshape: sizes must be ints, got \(3.7, 2\)"),
+        (lambda: _six().reshape("3", 2), TypeError, r"reshape: sizes must be ints"),
+        (lambda: _six().broadcast_to((2.5, 6)), TypeError, r"broadcast_to: sizes must be ints"),
+        (lambda: _six().broadcast_to(-1, 6), ValueError, r"broadcast_to: .* negative"),
+        (lambda: _six().reshape(2, 3).transpose(1.0, 0), TypeError, r"transpose: axis .* 1.0"),
     ],
 )
-def test_creation_functions_name_themselves_and_a_bad_size(make, error, message) -> None:
+def test_creation_and_shape_functions_name_themselves_and_a_bad_size(make, error, message) -> None:
     with pytest.raises(error, match=message):  # NumPy's error types: TypeError for 2.5
         make()
 
@@ -150,9 +160,13 @@ def test_creation_functions_name_themselves_and_a_bad_size(make, error, message)
         (lambda: tg.eye(np.array(3)), (3, 3)),
         (lambda: tg.randn([2, 1]), (2, 1)),
         (lambda: tg.ones(range(2, 4)), (2, 3)),
+        (lambda: _six().reshape(np.array([2, 3])), (2, 3)),
+        (lambda: _six().reshape(np.int64(-1), 2), (3, 2)),
+        (lambda: _six().reshape((3, 2)).transpose((1, 0)), (2, 3)),
+        (lambda: _six().broadcast_to(np.array(2), 6), (2, 6)),
     ],
 )
-def test_creation_functions_take_the_sizes_numpy_takes(make, shape) -> None:
+def test_creation_and_shape_functions_take_the_sizes_numpy_takes(make, shape) -> None:
     assert make().shape == shape
 
 
