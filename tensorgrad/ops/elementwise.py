@@ -111,26 +111,25 @@ def _div_rule(g, out, args, ctx, needs):
 
 def _pow_rule(g, out, args, ctx, needs):
     a, b = args  # d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log a
-    # b = 0: a^0 is constant, so its slope is 0 even at a = 0 (where 0 * 0^-1 is nan).
-    ga = unbroadcast(d.where(d.raw(b) == 0, 0, g * b * a ** (b - 1)), a.shape) if needs[0] else None
-    gb = None
+    ga = gb = None
+    base, exponent = d.raw(a), d.raw(b)
+    if needs[0]:
+        # At b = 0 the slope is 0, but b · a^(b-1) is 0 · inf or 0 · nan where a is 0 or not
+        # finite: 0 there (as PyTorch). Elsewhere the product stays, so that with
+        # create_graph its derivative in b (a^(b-1) at b = 0) is not lost.
+        slope = g * b * a ** (b - 1)
+        flat = (exponent == 0) & ~(np.isfinite(base) & (base != 0))
+        ga = unbroadcast(d.where(flat, 0, slope) if flat.any() else slope, a.shape)
     if needs[1]:
-        # log a is undefined for a <= 0: mask before the log, and fill in PyTorch's values
-        # there (nan where a < 0). Where a > 0 the fill is 0, not nan: with create_graph
-        # the where sends 0 to the branch it did not choose, and 0 · nan would be nan.
-        base, exponent = d.raw(a), d.raw(b)
+        # log a where it is undefined, as PyTorch takes it: at a = 0, 0 where b >= 0 (the
+        # limit of a^b log a) and -inf where b < 0 (a^b · -inf = -inf); nan where a < 0.
+        # The product keeps a^b, so create_graph records through it there too.
         positive = base > 0
-        safe_a = d.where(positive, a, 1)
-        fill = np.where(positive, 0.0, np.where(base == 0, _log_slope_at_zero(exponent), np.nan))
-        fill = fill.astype(d.raw(out).dtype)  # an integer base: still a float gradient
-        gb = unbroadcast(d.where(positive, g * out * d.log(safe_a), g * fill), b.shape)
+        undefined = np.where(base == 0, np.where(exponent >= 0, 0.0, -np.inf), np.nan)
+        undefined = undefined.astype(d.raw(out).dtype)  # an integer base: a float gradient
+        log_a = d.where(positive, d.log(d.where(positive, a, 1)), undefined)
+        gb = unbroadcast(g * out * log_a, b.shape)
     return ga, gb
-
-
-def _log_slope_at_zero(exponent: np.ndarray) -> np.ndarray:
-    """d(c^x)/dx = c^x log c at c = 0, as PyTorch takes it: 0 where x >= 0 (the limit of
-    c^x log c), inf · log 0 = -inf where x < 0, nan for a nan x."""
-    return np.where(exponent >= 0, 0.0, np.where(exponent < 0, -np.inf, np.nan))
 
 
 def _extremum_rule(g, out, args, ctx, needs):

@@ -123,6 +123,17 @@ def test_third_derivative(fn, third, x):
     assert v.grad == 0.0
 
 
+@pytest.mark.parametrize("x", [1.5, 2.0, 0.25])
+def test_mixed_second_derivative_of_power_at_a_zero_exponent(x):
+    """d/dy (y x^(y-1)) = x^(y-1) + y x^(y-1) ln x = 1/x at y = 0, in either order. The
+    slope at y = 0 was a constant 0, cut off from y: "input 0 is not reached"."""
+    X, Y = Value(x), Value(0.0)
+    (gx,) = micrograd.grad(X**Y, [X], create_graph=True)
+    assert micrograd.grad(gx, [Y])[0].data == pytest.approx(1 / x)
+    (gy,) = micrograd.grad(X**Y, [Y], create_graph=True)
+    assert micrograd.grad(gy, [X])[0].data == pytest.approx(1 / x)
+
+
 def test_backward_through_a_gradient_graph():
     # y = x³; g = dy/dx = 3x² as a graph; g.backward() puts d²y/dx² = 6x into x.grad.
     x = Value(1.25)

@@ -114,6 +114,32 @@ def test_second_derivatives_of_tensor_power_match_torch() -> None:
     )
 
 
+def test_mixed_second_derivative_of_power_at_a_zero_exponent_against_finite_differences():
+    """d/dy (y x^(y-1)) = 1/x at y = 0. The slope's y was masked out there, so one order
+    of differentiation gave 0 and the other 1/x (PyTorch masks it the same way, so the
+    reference is central differences, through gradcheck, and the other order)."""
+    x = tg.tensor([1.5, 2.0, 0.25], requires_grad=True)
+    y = tg.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    assert tg.gradcheck(lambda a, b: tg.grad((a**b).sum(), a, create_graph=True)[0], [x, y])
+    (gx,) = tg.grad((x**y).sum(), x, create_graph=True)
+    np.testing.assert_allclose(tg.grad(gx.sum(), y)[0].data, [1 / 1.5, 1 / 2.0, 4.0])
+    zero = tg.tensor([0.0], requires_grad=True)  # at x = 0 the slope is still 0, as PyTorch
+    (gx,) = tg.grad((zero ** y[:1]).sum(), zero, create_graph=True)
+    np.testing.assert_array_equal(gx.data, [0.0])
+
+
+def test_second_derivatives_of_power_at_a_zero_base_and_negative_exponent_are_inf():
+    """d²(x^y)/dy² = x^y ln²x and d²/dx dy = x^(y-1) (y ln x + 1): both +inf as x -> 0+ at
+    y = -1 (PyTorch gives inf too). The first derivative there was a constant, -inf, so
+    the second came out nan."""
+    x = tg.tensor(0.0, requires_grad=True)
+    y = tg.tensor(-1.0, requires_grad=True)
+    (gy,) = tg.grad(x**y, y, create_graph=True)
+    assert gy.item() == -np.inf
+    gyy, gyx = tg.grad(gy, [y, x])
+    assert (gyy.item(), gyx.item()) == (np.inf, np.inf)
+
+
 @pytest.mark.parametrize("name", ["relu", "abs"])
 def test_second_derivative_through_relu_or_abs_alone_is_zero_as_torch(name) -> None:
     """f = op(w * x) with x constant: df/dw = slope · x depends on w only through the
