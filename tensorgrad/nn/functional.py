@@ -225,7 +225,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     x = as_tensor(input)
     t = _as_target(target, x)
     _same_shape("binary_cross_entropy_with_logits", x, t)
-    z = x.data
+    z = d.floating(x.data)  # -|z| of int8 -128 wraps around
     loss = np.maximum(z, 0) - z * t.data + np.log1p(np.exp(-np.abs(z)))
     return _reduce(
         record(loss, (x, t), "bce_with_logits", _bce_logits_rule),

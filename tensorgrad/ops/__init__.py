@@ -46,7 +46,7 @@ def _invert(self):
 
     if self.dtype.kind not in "biu":
         raise TypeError(f"~: only bool and integer tensors, got dtype {self.dtype}")
-    return _leaf(np.invert(self.data))
+    return _leaf(np.asarray(np.invert(self.data)))  # 0-d: an array, not a NumPy scalar
 
 
 def install(Tensor) -> None:

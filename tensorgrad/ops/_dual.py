@@ -53,7 +53,19 @@ def sigmoid(x):
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     # σ(x) = exp(-log(1 + e^-x)); logaddexp never overflows, so ±1000 stay finite.
-    return np.exp(-np.logaddexp(0, -x))
+    return np.exp(-np.logaddexp(0, -floating(x)))
+
+
+def floating(x: np.ndarray) -> np.ndarray:
+    """Integer or bool data in the float type NumPy's ufuncs give it (int8: float16, int64:
+    float64), before ``-x`` or ``x - max`` could wrap around in the integer type."""
+    return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, np.float16))
+
+
+def _sum_kept(e: np.ndarray, axis) -> np.ndarray:
+    """Σ along ``axis``, kept as size 1; float16 accumulates in float32, as np.mean does
+    (65,504 ones overflow float16)."""
+    return e.sum(axis=axis, keepdims=True, dtype=np.float32 if e.dtype == np.float16 else None)
 
 
 def broadcast_scalar(g):
@@ -116,34 +128,36 @@ def _shifted(x: np.ndarray, axis, normalizing: bool) -> tuple[np.ndarray, np.nda
 
 def stable_logsumexp(x: np.ndarray, axis, keepdims: bool):
     # log Σ e^x = m + log Σ e^(x - m) with m = max x.
+    x = floating(x)
     if x.size == 0:
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
     shifted, m = _shifted(x, axis, normalizing=False)
-    out = np.log(np.exp(shifted).sum(axis=axis, keepdims=True)) + m
+    out = (np.log(_sum_kept(np.exp(shifted), axis)) + m).astype(x.dtype, copy=False)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def stable_log_softmax(x: np.ndarray, axis) -> np.ndarray:
     """x - logsumexp(x) along ``axis``, as (x - m) - log Σ e^(x - m): the difference is
     taken at the scale of x - m, not of m (float32 logits of 1e5 keep their digits)."""
+    x = floating(x)
     if x.size == 0:
         return x - stable_logsumexp(x, axis, True)
     shifted, _ = _shifted(x, axis, normalizing=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return (shifted - np.log(_sum_kept(np.exp(shifted), axis))).astype(x.dtype, copy=False)
 
 
 def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """softmax(x) along ``axis``, from one exp; with m and log Σ e^(x - m) (kept as size 1),
     whose sum is logsumexp(x)."""
+    x = floating(x)
     if x.size == 0:
         lse = stable_logsumexp(x, axis, True)
         return np.exp(x - lse), np.zeros_like(lse), lse
     shifted, m = _shifted(x, axis, normalizing=True)
-    in_place = shifted.ndim > 0 and shifted.dtype.kind == "f"  # ours; exp keeps its dtype
-    e = np.exp(shifted, out=shifted) if in_place else np.exp(shifted)
-    total = e.sum(axis=axis, keepdims=True)
+    e = np.exp(shifted, out=shifted) if shifted.ndim else np.exp(shifted)  # ours to reuse
+    total = _sum_kept(e, axis)
     e /= total
-    return e, m, np.log(total)
+    return e, m, np.log(total).astype(e.dtype, copy=False)
 
 
 def scatter_add(g, shape: tuple, index, basic: bool):

@@ -1208,3 +1208,44 @@ def test_index_list_changed_before_backward(make_key) -> None:
     expected = np.zeros((3, 3))
     expected[make_key([0, 1])] = 1
     np.testing.assert_array_equal(x.grad.data, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int64, np.bool_])
+@pytest.mark.parametrize("name", ["sigmoid", "logsumexp", "softmax", "log_softmax"])
+def test_integer_input_is_computed_in_numpys_float_type_without_wrapping_around(name, dtype):
+    """-x and x - max wrapped around in the integer type: sigmoid of uint8 [1, 2] gave 0,
+    softmax of int8 [-100, 100] gave nan. The result takes the type np.exp gives."""
+    values = [0, 1] if dtype == np.bool_ else ([-100, 0, 100] if dtype != np.uint8 else [0, 2, 200])
+    x = np.array(values, dtype=dtype)
+    want = {  # math in float64
+        "sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+        "logsumexp": lambda v: v.max() + np.log(np.exp(v - v.max()).sum()),
+        "softmax": lambda v: np.exp(v - v.max()) / np.exp(v - v.max()).sum(),
+        "log_softmax": lambda v: v - v.max() - np.log(np.exp(v - v.max()).sum()),
+    }[name](x.astype(np.float64))
+    got = getattr(tg.tensor(x, dtype=dtype), name)()
+    assert got.dtype == np.exp(x).dtype
+    np.testing.assert_allclose(got.data, want, rtol=2e-3, atol=1e-7)
+
+
+def test_float16_softmax_over_more_elements_than_float16_holds_sums_in_float32():
+    """Σ of 70,000 ones is inf in float16, which made every probability 0; PyTorch gives
+    1/70000 each."""
+    x = tg.tensor(np.zeros(70_000, np.float16))
+    for got in (x.softmax().data, np.exp(x.log_softmax().data.astype(np.float64))):
+        np.testing.assert_allclose(got, 1 / 70_000, rtol=5e-3)  # float16's subnormal step
+    assert x.softmax().dtype == x.log_softmax().dtype == x.logsumexp().dtype == np.float16
+    np.testing.assert_allclose(x.logsumexp().item(), np.log(70_000), rtol=1e-3)
+
+
+def test_bce_with_logits_of_small_integer_logits_does_not_wrap_around():
+    """-|z| of int8 -128 is -128 again in int8: the loss was inf."""
+    z = np.array([-128, 3, 0], dtype=np.int8)
+    want = np.mean(np.log1p(np.exp(-np.abs(z.astype(float)))) + np.maximum(z, 0) - z)
+    got = tg.nn.functional.binary_cross_entropy_with_logits(tg.tensor(z, dtype=np.int8), np.ones(3))
+    np.testing.assert_allclose(got.item(), want, rtol=1e-3)
+
+
+def test_invert_of_a_0d_tensor_holds_an_array():
+    m = ~tg.tensor(True, dtype=bool)
+    assert type(m.data) is np.ndarray and np.asarray(m).ndim == 0 and not m.item()
