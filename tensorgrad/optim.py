@@ -38,6 +38,16 @@ def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
     that is itself a graph (``create_graph=True``) gets fresh zeros instead (PyTorch
     detaches it first).
     """
+    params = list(params)
+    if not set_to_none:  # every gradient checked first: an error zeroes none of them
+        for i, p in enumerate(params):
+            g = _grad_array(p)
+            if g is not None and not (isinstance(g, np.ndarray) and g.flags.writeable):
+                raise TypeError(
+                    f"zero_grad: the gradient of parameter {i} is a {type(g).__name__}"
+                    f"{' (read-only)' if isinstance(g, np.ndarray) else ''}, which cannot be "
+                    "zeroed in place; nothing was zeroed"
+                )
     for p in params:
         g = p.grad
         if set_to_none or g is None:

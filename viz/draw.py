@@ -105,10 +105,16 @@ class RenderTimeout(RenderError):
 
 def set_format(format: str) -> None:
     """Set the default format of new drawings and of notebook display: "svg" or "png"."""
-    format = format.lower()
+    format = _format_name("set_format", format)
     if format not in NOTEBOOK_FORMATS:
         raise ValueError(f"set_format: use one of {sorted(NOTEBOOK_FORMATS)}, got {format!r}")
     _settings["format"] = format
+
+
+def _format_name(op: str, format) -> str:
+    if not isinstance(format, str):
+        raise TypeError(f"{op}: format must be a string such as 'svg', got {format!r}")
+    return format.lower()
 
 
 def get_format() -> str:
@@ -540,7 +546,7 @@ def _notebook_format(format: str) -> str | None:
 def _new_drawing(rankdir: str, format: str | None, timeout: float | None) -> Drawing:
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    fmt_ = get_format() if format is None else format.lower()
+    fmt_ = get_format() if format is None else _format_name("drawing", format)
     if fmt_ not in graphviz.FORMATS:
         raise ValueError(f"unknown format {format!r}; use e.g. 'svg', 'png' or 'pdf'")
     return Drawing(

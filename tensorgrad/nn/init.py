@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import random as _random
 from ..random import as_generator as _as_rng
-from ..tensor import Tensor, mark_changed
+from ..tensor import Tensor, mark_changed, scalar_constant
 
 __all__ = [
     "manual_seed",
@@ -97,18 +97,32 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, rng=None):
     """Fill with draws from U(a, b)."""
     arr = _array(tensor)
+    a, b = _number("uniform_", "a", a), _number("uniform_", "b", b)
+    if not a <= b:
+        raise ValueError(f"uniform_: the range needs a <= b, got a={a}, b={b}")
     return _fill(tensor, _as_rng(rng).uniform(a, b, size=arr.shape))
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, rng=None):
     """Fill with draws from N(mean, std²)."""
     arr = _array(tensor)
+    mean, std = _number("normal_", "mean", mean), _number("normal_", "std", std)
+    if not std >= 0:
+        raise ValueError(f"normal_: std must be >= 0, got {std}")
     return _fill(tensor, _as_rng(rng).normal(mean, std, size=arr.shape))
 
 
 def constant_(tensor, val: float):
     """Fill with ``val``."""
-    return _fill(tensor, val)
+    _array(tensor)
+    return _fill(tensor, _number("constant_", "val", val))
+
+
+def _number(op: str, name: str, value) -> float:
+    number = scalar_constant(value)
+    if number is None:
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}")
+    return number
 
 
 def zeros_(tensor):

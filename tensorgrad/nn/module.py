@@ -108,6 +108,21 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # As PyTorch: a plain Tensor in a Parameter's place would silently leave
+        # parameters(), the optimizer's reach and state_dict().
+        if (
+            isinstance(value, Tensor)
+            and not isinstance(value, Parameter)
+            and isinstance(self.__dict__.get(name), Parameter)
+        ):
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a Parameter; a plain Tensor there would drop "
+                "out of parameters() and state_dict(): assign tg.nn.Parameter(...) instead, or "
+                f"set its values in place under tg.no_grad() ({name}.data[...] = ...)"
+            )
+        object.__setattr__(self, name, value)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 

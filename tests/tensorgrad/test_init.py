@@ -162,3 +162,22 @@ def test_seeding_makes_init_reproducible():
     assert init.default_rng() is tg.random.default_rng()
     with pytest.raises(TypeError, match="int"):
         init.manual_seed(1.5)
+
+
+@pytest.mark.parametrize(
+    "fill, error, message",
+    [
+        (lambda p: init.constant_(p, None), TypeError, r"constant_: val must be a real number"),
+        (lambda p: init.constant_(p, "1"), TypeError, r"constant_: val .* got str"),
+        (lambda p: init.uniform_(p, 1.0, 0.0), ValueError, r"uniform_: .* a <= b, got a=1.0"),
+        (lambda p: init.normal_(p, 0.0, -1.0), ValueError, r"normal_: std must be >= 0, got -1"),
+        (lambda p: init.normal_(p, "0"), TypeError, r"normal_: mean must be a real number"),
+    ],
+)
+def test_bad_fill_values_name_the_function_and_change_nothing(fill, error, message):
+    """constant_(p, None) filled with nan; NumPy's "high - low < 0" named no function.
+    (PyTorch refuses these too.)"""
+    p = tg.nn.Parameter([1.0, 2.0])
+    with pytest.raises(error, match=message):
+        fill(p)
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])

@@ -552,3 +552,16 @@ def test_repr_is_a_readable_tree_with_parameter_counts():
     assert repr(nn.ReLU()) == "ReLU()"
     model[0].bias.requires_grad = False
     assert repr(model).endswith("Total parameters: 1,593 (1,543 trainable)")
+
+
+def test_a_plain_tensor_in_a_parameters_place_is_refused_as_in_pytorch():
+    """lin.weight = tg.tensor(...) silently took the weight out of parameters() and
+    state_dict(), so the optimizer no longer trained it."""
+    lin = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"Linear.weight is a Parameter; a plain Tensor"):
+        lin.weight = tg.tensor(np.zeros((3, 2)))
+    assert len(lin.parameters()) == 2
+    lin.weight = nn.Parameter(np.zeros((3, 2)))  # a Parameter, or anything else, is fine
+    assert lin.parameters()[0] is lin.weight
+    lin.bias = None
+    assert len(lin.parameters()) == 1

@@ -511,3 +511,14 @@ def test_a_bad_gradient_changes_no_parameter_and_no_state(name, bad, error, mess
         assert opt.state == {} or first_step_done
         ps[1].grad = tg.tensor([1.0, 1.0])
         opt.step()  # a good step fills the state that the next bad step must not touch
+
+
+def test_zero_grad_in_place_checks_every_gradient_before_zeroing_any():
+    """A gradient set to a list zeroed the parameters before it, then raised a bare
+    TypeError."""
+    p, q = tg.Parameter([1.0, 2.0]), tg.Parameter([3.0])
+    opt = optim.SGD([p, q], lr=0.1)
+    p.grad, q.grad = tg.tensor([5.0, 6.0]), [1.0]
+    with pytest.raises(TypeError, match=r"zero_grad: the gradient of parameter 1 is a list"):
+        opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, [5.0, 6.0])

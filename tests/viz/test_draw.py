@@ -407,3 +407,12 @@ def test_a_tensor_graph_keeps_its_constants_after_backward():
     z = (t * True).sum()  # a bool operand stays a bool (as NumPy) and a constant too
     z.backward()
     assert "<* 1>" in viz.draw(z).source
+
+
+def test_a_format_that_is_not_a_string_is_a_type_error_naming_the_call():
+    """format.lower() raised AttributeError."""
+    with pytest.raises(TypeError, match=r"set_format: format must be a string .* got 3"):
+        viz.set_format(3)
+    assert viz.get_format() == "svg"
+    with pytest.raises(TypeError, match=r"format must be a string .* got 3"):
+        viz.draw(neuron(), format=3)
