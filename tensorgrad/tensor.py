@@ -606,6 +606,9 @@ clock = _Clock()
 # version counter. Per array that owns memory, while it lives: the byte ranges changed
 # and the clock at each one's last change (disjoint slices of one array stay apart).
 _memory_changes: dict[int, dict[tuple[int, int], int]] = {}
+# and each such owner's own bounds (byte_bounds takes ~1 us; an optimizer step marks
+# every parameter, an owner, every step)
+_owner_bounds: dict[int, tuple[int, int]] = {}
 
 
 def _memory_owner(a: np.ndarray) -> np.ndarray:
@@ -633,9 +636,15 @@ def _note_change(a: np.ndarray, at: int) -> None:
     changes = _memory_changes.get(key)
     if changes is None:
         changes = _memory_changes[key] = {}
-        weakref.finalize(owner, _memory_changes.pop, key, None)
-    bounds = byte_bounds(a)
+        _owner_bounds[key] = byte_bounds(owner)
+        weakref.finalize(owner, _forget_owner, key)
+    bounds = _owner_bounds[key] if a is owner else byte_bounds(a)
     changes[bounds] = max(at, changes.get(bounds, 0))
+
+
+def _forget_owner(key: int) -> None:
+    _memory_changes.pop(key, None)
+    _owner_bounds.pop(key, None)
 
 
 def _carry_changes(original: Tensor, twin: Tensor) -> None:
