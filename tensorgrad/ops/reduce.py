@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, record
+from ..tensor import Tensor, _grad_mode, as_tensor, record
 from . import _dual as d
 
 
@@ -144,10 +144,14 @@ def _extremum(op: str, reduce, x: Tensor, axis, keepdims: bool) -> Tensor:
     if x.size == 0 and (not axes or any(x.shape[a] == 0 for a in axes) or x.ndim == 0):
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape} over axis {axis}")
     kept = reduce(x.data, axis=axes, keepdims=True)
-    mask = x.data == kept
-    # Ties share the gradient equally, as NumPy-based peers and PyTorch's amax do.
-    weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(_float_dtype(x))
     data = kept if keepdims else kept.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+    if not (_grad_mode.enabled and x.requires_grad):
+        return record(data, (x,), op, _weighted_rule)  # a constant: no weights to make
+    mask = x.data == kept
+    if np.count_nonzero(mask) == kept.size and not np.isnan(kept).any():
+        weight = mask.astype(_float_dtype(x))  # one winner in every slice: no ties
+    else:  # ties share the gradient equally, as NumPy-based peers and PyTorch's amax do
+        weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(_float_dtype(x))
     return record(data, (x,), op, _weighted_rule, (axes, keepdims, weight))
 
 

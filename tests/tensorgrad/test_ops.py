@@ -1249,3 +1249,15 @@ def test_bce_with_logits_of_small_integer_logits_does_not_wrap_around():
 def test_invert_of_a_0d_tensor_holds_an_array():
     m = ~tg.tensor(True, dtype=bool)
     assert type(m.data) is np.ndarray and np.asarray(m).ndim == 0 and not m.item()
+
+
+def test_max_without_ties_in_one_slice_and_nan_in_another_still_shares_the_tie():
+    """Slices with a single winner skip the tie-sharing division; a nan slice (no element
+    equals nan) must not make the count of winners look like one per slice."""
+    x = tg.tensor([[3.0, 3.0], [np.nan, 0.0], [1.0, 2.0]], requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data[[0, 2]], [[0.5, 0.5], [0.0, 1.0]])
+    if torch is not None:
+        t = torch.tensor(x.data, requires_grad=True)
+        t.amax(dim=1).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
