@@ -543,10 +543,12 @@ def _pow_const(g, out, args, c):  # x ** c
 def _pow_var(g, out, args, c):  # x ** y: d/dx = y x^(y-1), d/dy = x^y log x
     x, y = args
     base, exponent = _data(x), _data(y)
-    # At y = 0 the slope y x^(y-1) is 0, but 0 · inf or 0 · nan where x is 0 or not finite:
-    # 0 there (as x ** c above). Elsewhere the product stays, keeping its derivative in y.
-    flat = exponent == 0 and not (math.isfinite(base) and base != 0)
-    gx = g * 0.0 if flat else g * y * _pow(x, y - 1)
+    # At y = 0 the slope y x^(y-1) is 0, but 0 · inf or 0 · nan where x or x^(y-1) is not
+    # finite (x = 0, x tiny, inf, nan): 0 there (as x ** c above). Elsewhere the product
+    # stays, keeping its derivative in y.
+    power = _pow(x, y - 1)
+    flat = exponent == 0 and not (math.isfinite(base) and math.isfinite(_data(power)))
+    gx = g * 0.0 if flat else g * y * power
     if base > 0 or (base == 0 and exponent < 0):  # at 0: inf * log 0 = -inf, as PyTorch
         gy = g * out * _log_any(x)
     else:  # 0 where x = 0 and y >= 0 (the limit of x^y log x); log x undefined for x < 0

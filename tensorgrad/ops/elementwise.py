@@ -114,20 +114,23 @@ def _pow_rule(g, out, args, ctx, needs):
     ga = gb = None
     base, exponent = d.raw(a), d.raw(b)
     if needs[0]:
-        # At b = 0 the slope is 0, but b · a^(b-1) is 0 · inf or 0 · nan where a is 0 or not
-        # finite: 0 there (as PyTorch). Elsewhere the product stays, so that with
-        # create_graph its derivative in b (a^(b-1) at b = 0) is not lost.
-        slope = g * b * a ** (b - 1)
-        flat = (exponent == 0) & ~(np.isfinite(base) & (base != 0))
+        # At b = 0 the slope is 0, but b · a^(b-1) is 0 · inf or 0 · nan where a or a^(b-1)
+        # is not finite (a = 0, a tiny, inf, nan): 0 there, as PyTorch. Elsewhere the product
+        # stays, so that with create_graph its derivative in b (a^(b-1) at b = 0) is kept.
+        power = a ** (b - 1)
+        slope = g * b * power
+        flat = (exponent == 0) & ~(np.isfinite(base) & np.isfinite(d.raw(power)))
         ga = unbroadcast(d.where(flat, 0, slope) if flat.any() else slope, a.shape)
     if needs[1]:
         # log a where it is undefined, as PyTorch takes it: at a = 0, 0 where b >= 0 (the
         # limit of a^b log a) and -inf where b < 0 (a^b · -inf = -inf); nan where a < 0.
         # The product keeps a^b, so create_graph records through it there too.
+        dtype = d.raw(out).dtype
+        if base.dtype.kind != "f":  # an integer base (a constant): log in the result's type
+            a = base.astype(dtype)
         positive = base > 0
         undefined = np.where(base == 0, np.where(exponent >= 0, 0.0, -np.inf), np.nan)
-        undefined = undefined.astype(d.raw(out).dtype)  # an integer base: a float gradient
-        log_a = d.where(positive, d.log(d.where(positive, a, 1)), undefined)
+        log_a = d.where(positive, d.log(d.where(positive, a, 1)), undefined.astype(dtype))
         gb = unbroadcast(g * out * log_a, b.shape)
     return ga, gb
 

@@ -134,6 +134,15 @@ def test_mixed_second_derivative_of_power_at_a_zero_exponent(x):
     assert micrograd.grad(gy, [X])[0].data == pytest.approx(1 / x)
 
 
+def test_power_slope_at_a_zero_exponent_is_zero_for_a_base_whose_inverse_overflows():
+    """x^0 is constant (math, and PyTorch): 0, not 0 · (1e-310)^-1 = 0 · inf = nan."""
+    x, y = Value(1e-310), Value(0.0)
+    (x**y).backward()
+    assert x.grad == 0.0
+    (g,) = micrograd.grad(x ** (y + 1), [x], create_graph=True)
+    assert micrograd.grad(g, [x])[0].data == 0.0  # d²(x^1)/dx²: that product one order up
+
+
 def test_backward_through_a_gradient_graph():
     # y = x³; g = dy/dx = 3x² as a graph; g.backward() puts d²y/dx² = 6x into x.grad.
     x = Value(1.25)

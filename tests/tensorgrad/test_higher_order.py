@@ -128,6 +128,21 @@ def test_mixed_second_derivative_of_power_at_a_zero_exponent_against_finite_diff
     np.testing.assert_array_equal(gx.data, [0.0])
 
 
+@pytest.mark.parametrize(
+    "dtype, tiny", [(np.float64, 1e-310), (np.float32, 1e-39), (np.float16, 1e-5)]
+)
+def test_power_slope_at_a_zero_exponent_is_zero_for_a_base_whose_inverse_overflows(dtype, tiny):
+    """x^0 is constant: slope 0 (math, and PyTorch). Keeping y · x^(y-1) for finite x gave
+    0 · inf = nan where 1/x overflows; the same product one order up (d²/dx² of x^1)."""
+    x = tg.tensor(np.array([tiny, -tiny], dtype), requires_grad=True)
+    y = tg.tensor(np.zeros(2, dtype), requires_grad=True)
+    (x**y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+    assert x.grad.dtype == dtype
+    (gx,) = tg.grad((x ** (y + 1)).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(tg.grad(gx.sum(), x)[0].data, [0.0, 0.0])
+
+
 def test_second_derivatives_of_power_at_a_zero_base_and_negative_exponent_are_inf():
     """d²(x^y)/dy² = x^y ln²x and d²/dx dy = x^(y-1) (y ln x + 1): both +inf as x -> 0+ at
     y = -1 (PyTorch gives inf too). The first derivative there was a constant, -inf, so

@@ -1261,3 +1261,24 @@ def test_max_without_ties_in_one_slice_and_nan_in_another_still_shares_the_tie()
         t = torch.tensor(x.data, requires_grad=True)
         t.amax(dim=1).sum().backward()
         np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_a_0d_float16_input_keeps_float16(name):
+    """softmax's sum is float32 for float16; a 0-d result was a NumPy scalar that the
+    division turned float32."""
+    x = tg.tensor(np.float16(2.0), requires_grad=True)
+    y = getattr(x, name)(axis=0)
+    assert y.dtype == np.float16
+    y.backward()
+    assert x.grad.dtype == np.float16
+
+
+def test_power_slope_in_the_exponent_of_an_integer_base_takes_the_log_in_the_result_type():
+    """log of an int8 base ran in float16 (NumPy's type for int8): 46054.7 for 100^2 ln 100
+    = 46051.7 in a float32 gradient."""
+    a = tg.tensor([2, 3, 100], dtype=np.int8)
+    b = tg.tensor(np.float32([0.5, 1.0, 2.0]), requires_grad=True)
+    (a**b).sum().backward()
+    exact = np.array([2, 3, 100.0]) ** [0.5, 1.0, 2.0] * np.log([2, 3, 100.0])
+    np.testing.assert_allclose(b.grad.data, exact, rtol=1e-6)
