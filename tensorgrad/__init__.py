@@ -6,8 +6,6 @@ scalar engine (``micrograd.autodiff``).
 
 import functools
 
-import numpy
-
 
 def _keep_freed_memory_for_reuse() -> None:
     """Raise glibc's heap trim threshold as freeing one big array does.
@@ -22,6 +20,8 @@ def _keep_freed_memory_for_reuse() -> None:
     glibc's own rule, so up to 62 MB of freed memory is kept for reuse. Where malloc is
     not glibc's, this is one short-lived allocation that is never touched.
     """
+    import numpy
+
     numpy.empty(31 << 20, numpy.uint8)
 
 

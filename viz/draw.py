@@ -223,7 +223,7 @@ class Drawing(graphviz.Digraph):
         """The graph rendered by ``dot`` (bytes, or str with ``encoding``), with a timeout."""
         out = run_dot(
             self.source,
-            format or self.format,
+            self.format if format is None else _format_name("pipe", format),
             engine=engine or self.engine,
             renderer=renderer or self.renderer,
             formatter=formatter or self.formatter,
@@ -265,7 +265,7 @@ class Drawing(graphviz.Digraph):
                 outfile = Path(self.directory, outfile)
             if filename is None:
                 filename = outfile.with_suffix(".gv")
-        format = format or self.format
+        format = self.format if format is None else _format_name("render", format)
         # Render first: nothing is written when dot is missing or times out.
         data = self.pipe(
             format, renderer, formatter, neato_no_op, quiet, engine=engine, timeout=timeout
@@ -546,7 +546,7 @@ def _notebook_format(format: str) -> str | None:
 def _new_drawing(rankdir: str, format: str | None, timeout: float | None) -> Drawing:
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    fmt_ = get_format() if format is None else _format_name("drawing", format)
+    fmt_ = get_format() if format is None else _format_name("draw", format)
     if fmt_ not in graphviz.FORMATS:
         raise ValueError(f"unknown format {format!r}; use e.g. 'svg', 'png' or 'pdf'")
     return Drawing(

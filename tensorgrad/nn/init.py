@@ -98,8 +98,8 @@ def uniform_(tensor, a: float = 0.0, b: float = 1.0, rng=None):
     """Fill with draws from U(a, b)."""
     arr = _array(tensor)
     a, b = _number("uniform_", "a", a), _number("uniform_", "b", b)
-    if not a <= b:
-        raise ValueError(f"uniform_: the range needs a <= b, got a={a}, b={b}")
+    if not (math.isfinite(a) and math.isfinite(b) and a <= b):
+        raise ValueError(f"uniform_: the range needs finite a <= b, got a={a}, b={b}")
     return _fill(tensor, _as_rng(rng).uniform(a, b, size=arr.shape))
 
 
@@ -119,7 +119,11 @@ def constant_(tensor, val: float):
 
 
 def _number(op: str, name: str, value) -> float:
-    number = scalar_constant(value)
+    """A real number: a Python or NumPy scalar, or a 0-d array or tensor (as PyTorch)."""
+    inner = value.data if isinstance(value, Tensor) else value
+    if isinstance(inner, np.ndarray) and inner.ndim == 0:
+        inner = inner[()]
+    number = scalar_constant(inner)
     if number is None:
         raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__}")
     return number

@@ -109,17 +109,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # As PyTorch: a plain Tensor in a Parameter's place would silently leave
-        # parameters(), the optimizer's reach and state_dict().
+        # As PyTorch: anything but a Parameter (or None) in a Parameter's place would
+        # silently leave parameters(), the optimizer's reach and state_dict().
         if (
-            isinstance(value, Tensor)
+            value is not None
             and not isinstance(value, Parameter)
             and isinstance(self.__dict__.get(name), Parameter)
         ):
             raise TypeError(
-                f"{type(self).__name__}.{name} is a Parameter; a plain Tensor there would drop "
-                "out of parameters() and state_dict(): assign tg.nn.Parameter(...) instead, or "
-                f"set its values in place under tg.no_grad() ({name}.data[...] = ...)"
+                f"{type(self).__name__}.{name} is a Parameter; a {type(value).__name__} there "
+                "would drop out of parameters() and state_dict(): assign tg.nn.Parameter(...) "
+                f"(or None) instead, or set its values in place under tg.no_grad() "
+                f"({name}.data[...] = ...)"
             )
         object.__setattr__(self, name, value)
 

@@ -156,8 +156,8 @@ def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray, np.ndar
     shifted, m = _shifted(x, axis, normalizing=True)
     e = np.exp(shifted, out=shifted) if shifted.ndim else np.exp(shifted)  # ours to reuse
     total = _sum_kept(e, axis)
-    e /= total
-    return e, m, np.log(total).astype(e.dtype, copy=False)
+    e /= total  # (0-d: e is a NumPy scalar, and this makes it float32 for float16)
+    return e.astype(x.dtype, copy=False), m, np.log(total).astype(x.dtype, copy=False)
 
 
 def scatter_add(g, shape: tuple, index, basic: bool):

@@ -181,3 +181,15 @@ def test_bad_fill_values_name_the_function_and_change_nothing(fill, error, messa
     with pytest.raises(error, match=message):
         fill(p)
     np.testing.assert_array_equal(p.data, [1.0, 2.0])
+
+
+def test_fill_values_may_be_0d_tensors_or_arrays_as_in_pytorch():
+    p = tg.nn.Parameter([1.0, 2.0])
+    init.constant_(p, tg.tensor(3.0))
+    np.testing.assert_array_equal(p.data, [3.0, 3.0])
+    init.constant_(p, np.array(4.0))
+    np.testing.assert_array_equal(p.data, [4.0, 4.0])
+    init.uniform_(p, tg.tensor(1.0), np.array(1.0))  # an empty-width range: all 1
+    np.testing.assert_array_equal(p.data, [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"uniform_: the range needs finite a <= b, got a=0"):
+        init.uniform_(p, 0.0, np.inf)

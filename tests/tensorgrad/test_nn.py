@@ -558,8 +558,9 @@ def test_a_plain_tensor_in_a_parameters_place_is_refused_as_in_pytorch():
     """lin.weight = tg.tensor(...) silently took the weight out of parameters() and
     state_dict(), so the optimizer no longer trained it."""
     lin = nn.Linear(2, 3)
-    with pytest.raises(TypeError, match=r"Linear.weight is a Parameter; a plain Tensor"):
-        lin.weight = tg.tensor(np.zeros((3, 2)))
+    for value in (tg.tensor(np.zeros((3, 2))), np.zeros((3, 2)), 3.0):
+        with pytest.raises(TypeError, match=r"Linear.weight is a Parameter; a (Tensor|nd|fl)"):
+            lin.weight = value
     assert len(lin.parameters()) == 2
     lin.weight = nn.Parameter(np.zeros((3, 2)))  # a Parameter, or anything else, is fine
     assert lin.parameters()[0] is lin.weight

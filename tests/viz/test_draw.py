@@ -414,5 +414,10 @@ def test_a_format_that_is_not_a_string_is_a_type_error_naming_the_call():
     with pytest.raises(TypeError, match=r"set_format: format must be a string .* got 3"):
         viz.set_format(3)
     assert viz.get_format() == "svg"
-    with pytest.raises(TypeError, match=r"format must be a string .* got 3"):
+    with pytest.raises(TypeError, match=r"draw: format must be a string .* got 3"):
         viz.draw(neuron(), format=3)
+    drawing = viz.draw(neuron())
+    with pytest.raises(TypeError, match=r"pipe: format must be a string .* got 1"):
+        drawing.pipe(format=1)
+    with pytest.raises(TypeError, match=r"render: format must be a string .* got 1"):
+        drawing.render("never-written", format=1)
