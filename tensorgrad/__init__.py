@@ -38,6 +38,7 @@ from .autograd import GradcheckError, detect_anomaly, grad, gradcheck
 from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
 from .ops.elementwise import maximum, minimum, where
 from .ops.linalg import matmul
+from .ops.reduce import argmax, argmin  # not differentiable: they take any array-like
 from .ops.shape import concatenate, stack
 from .random import manual_seed
 
@@ -56,13 +57,12 @@ def _function(name: str):
 # fmt: off
 (
     exp, log, sqrt, tanh, sigmoid, relu, sin, cos, abs, clip,  # noqa: A001
-    sum, mean, max, min, var, std, logsumexp, softmax, log_softmax, argmax, argmin,  # noqa: A001
+    sum, mean, max, min, var, std, logsumexp, softmax, log_softmax,  # noqa: A001
     reshape, flatten, squeeze, unsqueeze, transpose, swapaxes, broadcast_to,
 ) = (
     _function(name) for name in (
         "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs", "clip",
         "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
-        "argmax", "argmin",
         "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "broadcast_to",
     )
 )

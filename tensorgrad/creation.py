@@ -8,7 +8,7 @@ import numpy as np
 
 from .ops.shape import sizes
 from .random import as_generator
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor
 
 __all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"]
 
@@ -41,12 +41,12 @@ def full(shape, value: float, dtype=np.float64, requires_grad: bool = False) -> 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     """Zeros of ``t``'s shape and dtype."""
-    return _made(np.zeros_like(as_tensor(t).data), requires_grad)
+    return _made(np.zeros_like(np.asarray(t)), requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     """Ones of ``t``'s shape and dtype."""
-    return _made(np.ones_like(as_tensor(t).data), requires_grad)
+    return _made(np.ones_like(np.asarray(t)), requires_grad)
 
 
 def arange(*args, dtype=np.float64, requires_grad: bool = False) -> Tensor:

@@ -145,6 +145,12 @@ class Tensor:
         return bool((self.data == _raw(value)).any())
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if _reading.op and self._requires_grad and _grad_mode.enabled:
+            raise RuntimeError(
+                f"{_reading.op}: the values hold a tensor that is part of a graph (shape "
+                f"{self.shape}, op {self._op or 'leaf'!r}), whose gradient would be dropped; "
+                "build the result with tg.stack, tg.concatenate or tg.where instead"
+            )
         # NumPy 2 passes copy=True for np.array(t) and trusts us to copy: writing into
         # the result must not change the tensor (or the values a graph saved).
         if copy:
@@ -275,7 +281,13 @@ class Tensor:
                 "assign into a copy (t.detach().numpy().copy()) or build a new tensor (or, to "
                 "set a parameter's values, assign under 'with tg.no_grad():')"
             )
-        values = real_values("item assignment", value)
+        if isinstance(value, Tensor) and value.requires_grad and _grad_mode.enabled:
+            raise RuntimeError(
+                f"item assignment: the value is a tensor that is part of a graph (shape "
+                f"{value.shape}, op {value._op or 'leaf'!r}), whose gradient would be dropped; "
+                "build the result with tg.where, tg.concatenate or tg.stack instead"
+            )
+        values = real_values("item assignment", value, self.data.dtype)
         try:  # NumPy checks the index and the shapes before it writes anything
             self.data[_index_key(index)] = values
         except (IndexError, ValueError, OverflowError) as e:
@@ -283,6 +295,9 @@ class Tensor:
                 f"item assignment: {e} (tensor of shape {self.shape} and dtype {self.dtype}, "
                 f"index {index!r})"
             ) from None
+        except FloatingPointError:  # np.seterr(all="raise"): raised after the cast wrote
+            mark_changed(self)
+            raise
         mark_changed(self)
 
     # -- backward ---------------------------------------------------------------------------
@@ -379,8 +394,9 @@ class Tensor:
             else:
                 seed = np.array(gradient.data, dtype=self.data.dtype)
         else:
-            # a copy: .grad never aliases it
-            seed = np.array(real_values(f"{op}: {arg}", gradient), dtype=self.data.dtype)
+            # A copy: .grad never aliases it. Without a graph, a tensor in a list loses nothing.
+            seed = real_values(f"{op}: {arg}", gradient, keep_graphs=not graph)
+            seed = np.array(seed, dtype=self.data.dtype)
         if seed.shape != self.shape:
             raise ValueError(
                 f"{op}: {arg} has shape {seed.shape} but the output has shape "
@@ -498,8 +514,7 @@ def as_tensor(x: Any) -> Tensor:
     """``x`` itself if a Tensor, else a constant tensor that keeps NumPy's dtype rules."""
     if isinstance(x, Tensor):
         return x
-    _refuse_graph_tensors("a list operand", x)
-    arr = np.asarray(x)
+    arr = plain_numbers("an operand given as numbers", x)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"expected a Tensor, an array or a number, got {type(x).__name__} of dtype {arr.dtype}"
@@ -520,47 +535,48 @@ def scalar_constant(x: Any):
     return None
 
 
-def real_values(op: str, value: Any) -> Any:
-    """``value`` (a tensor, a number or an array-like) as real numbers, checked before any
-    use; ``op`` names the call in errors. An item assignment or in-place operator checks
-    first because NumPy converts a list element by element as it writes: a bad element
-    would leave the tensor half-changed."""
-    _refuse_graph_tensors(op, value)
+class _Reading(threading.local):
+    op = ""  # while values are read as plain numbers for this op, Tensor.__array__ refuses
+    # a tensor that requires grad (its gradient would be silently dropped)
+
+
+_reading = _Reading()
+
+
+def plain_numbers(op: str, value: Any, dtype: Any = None, keep_graphs: bool = False):
+    """``np.asarray(value, dtype)`` for ``op``; unless ``keep_graphs``, a tensor inside it
+    that is part of a graph being recorded is refused (see ``Tensor.__array__``)."""
+    outer, _reading.op = _reading.op, ("" if keep_graphs else op)
+    try:
+        return np.asarray(value, dtype)
+    finally:
+        _reading.op = outer
+
+
+def real_values(op: str, value: Any, dtype: Any = None, keep_graphs: bool = False) -> Any:
+    """``value`` (a tensor, a number or an array-like) as real numbers for ``op`` to use,
+    converted and checked first: NumPy converts a list element by element as it writes, so
+    a bad element would leave a tensor half-changed. A list is converted to ``dtype`` when
+    given (item assignment: 300 into uint8 overflows, as in NumPy); a scalar is left to
+    NumPy's own casting."""
     if isinstance(value, Tensor):
         return value.data
-    number = scalar_constant(value)
-    if number is not None:
-        return number
+    if scalar_constant(value) is not None:
+        return value
     try:
-        values = np.asarray(value)
-    except ValueError as e:  # a ragged list
-        raise ValueError(f"{op}: the values are not an array of numbers ({e})") from None
-    if values.dtype.kind not in "biuf":  # None, strings, complex, ints beyond int64
-        raise TypeError(
-            f"{op}: the values must be real numbers, got {type(value).__name__} of dtype "
-            f"{values.dtype}"
-        )
-    return values
-
-
-def _refuse_graph_tensors(op: str, value: Any) -> None:
-    """While a graph is recorded, refuse a ``value`` that is, or whose (nested) lists or
-    tuples hold, a tensor that requires grad: taken as plain numbers, it would silently
-    lose its gradient."""
-    if not _grad_mode.enabled:
-        return
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Tensor):
-            if item._requires_grad:
-                raise RuntimeError(
-                    f"{op}: the values are (or hold) a tensor that is part of a graph (shape "
-                    f"{item.shape}, op {item._op or 'leaf'!r}), whose gradient would be dropped;"
-                    " build the result with tg.stack, tg.concatenate or tg.where instead"
-                )
-        elif isinstance(item, (list, tuple)):
-            stack.extend(reversed(item))
+        values = plain_numbers(op, value, keep_graphs=keep_graphs)
+        kind = values.dtype.kind
+        if kind == "O":  # ints beyond 64 bits, Decimals (None would become nan)
+            if any(item is None for item in values.flat):
+                raise TypeError(f"got None among the values of a {type(value).__name__}")
+            return values.astype(np.float64 if dtype is None else dtype)
+        if kind not in "biuf":  # strings, complex numbers
+            raise TypeError(f"got {type(value).__name__} of dtype {values.dtype}")
+        if dtype is not None and not isinstance(value, np.ndarray):
+            return plain_numbers(op, value, dtype)
+        return values
+    except (TypeError, ValueError, OverflowError) as e:  # a ragged list: ValueError
+        raise type(e)(f"{op}: the values must be an array of real numbers; {e}") from None
 
 
 def _index_key(index: Any) -> Any:
@@ -634,10 +650,11 @@ def _note_change(a: np.ndarray, at: int) -> None:
     owner = _memory_owner(a)
     key = id(owner)
     changes = _memory_changes.get(key)
-    if changes is None:
-        changes = _memory_changes[key] = {}
-        _owner_bounds[key] = byte_bounds(owner)
-        weakref.finalize(owner, _forget_owner, key)
+    if changes is None:  # the owner's first change (threads may race to note it)
+        _owner_bounds[key] = byte_bounds(owner)  # first: another thread may read it next
+        changes = _memory_changes.setdefault(key, new := {})
+        if changes is new:
+            weakref.finalize(owner, _forget_owner, key)
     bounds = _owner_bounds[key] if a is owner else byte_bounds(a)
     changes[bounds] = max(at, changes.get(bounds, 0))
 

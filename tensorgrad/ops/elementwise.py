@@ -293,17 +293,19 @@ def inplace(op: str):
                 f"{name}: an operand of shape {shape} does not fit a tensor of shape "
                 f"{self.shape} (the result must keep the tensor's shape)"
             )
+        in_place = self.dtype.kind == "f"  # a float ufunc fails only before its loop
         try:
-            if self.dtype.kind == "f":  # a float ufunc refuses a cast before it writes
+            if in_place:
                 forward(self.data, value, out=self.data)
-            else:  # an integer op can fail midway (a negative power): computed aside first
-                np.copyto(self.data, forward(self.data, value), casting="same_kind")
+            else:  # an integer op can fail midway (a negative power): into a copy first
+                self.data[...] = forward(self.data, value, out=np.empty_like(self.data))
         except TypeError as e:  # NumPy refuses to cast, e.g. a float result into ints
             raise TypeError(f"{name} into a tensor of dtype {self.dtype}: {e}") from None
         except ValueError as e:
             raise ValueError(f"{name} on a tensor of dtype {self.dtype}: {e}") from None
-        except FloatingPointError:  # np.seterr(all="raise"): raised after the loop wrote
-            mark_changed(self)
+        except FloatingPointError:  # np.seterr(all="raise"): in place, after the loop wrote
+            if in_place:
+                mark_changed(self)
             raise
         mark_changed(self)  # a graph that saved this tensor will refuse to use it
         return self

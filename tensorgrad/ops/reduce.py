@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _grad_mode, as_tensor, record
+from ..tensor import Tensor, _grad_mode, record
 from . import _dual as d
 
 
@@ -206,9 +206,9 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmax(as_tensor(x).data, axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmax(np.asarray(x), axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmin(as_tensor(x).data, axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmin(np.asarray(x), axis=axis, keepdims=keepdims), dtype=np.int64)
