@@ -39,8 +39,10 @@ def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
     detaches it first).
     """
     params = list(params)
-    if not set_to_none:  # every gradient checked first: an error zeroes none of them
+    if not set_to_none:  # every gradient zeroed in place is checked first
         for i, p in enumerate(params):
+            if _is_graph(p.grad):
+                continue  # replaced by fresh zeros below
             g = _grad_array(p)
             if g is not None and not (isinstance(g, np.ndarray) and g.flags.writeable):
                 raise TypeError(
@@ -52,12 +54,38 @@ def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
         g = p.grad
         if set_to_none or g is None:
             p.grad = None
-        elif isinstance(g, Tensor) and (g._prev or g.requires_grad):
+        elif _is_graph(g):
             p.grad = Tensor(np.zeros_like(g.data))
         else:
             _grad_array(p)[...] = 0
             if isinstance(g, Tensor):
                 mark_changed(g)
+
+
+def _loaded_count(where: str, key: str, value) -> int:
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{where}: {key!r} must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def _loaded_array(where: str, key: str, value, param) -> np.ndarray:
+    """A copy of ``value`` in the parameter's dtype, which must be real and of its shape."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf":
+        kind = f" of dtype {value.dtype}" if isinstance(value, np.ndarray) else ""
+        raise ValueError(
+            f"{where}: {key!r} must be an array of real numbers, got {type(value).__name__}{kind}"
+        )
+    if value.shape != param.data.shape:
+        raise ValueError(
+            f"{where}: {key!r} has shape {value.shape}, the parameter has shape {param.data.shape}"
+        )
+    return np.array(value, dtype=param.data.dtype)
+
+
+def _is_graph(g) -> bool:
+    return isinstance(g, Tensor) and bool(g._prev or g.requires_grad)
 
 
 def _check(name: str, value, low: float = 0.0, high: float | None = None) -> None:
@@ -152,8 +180,10 @@ class Optimizer:
                 todo.append((p, g, group))
         state = self.state
         for p, g, group in todo:
-            self._update(p.data, g, state.setdefault(id(p), {}), group)
-            mark_changed(p)  # a graph made before the step reads the old weights
+            try:
+                self._update(p.data, g, state.setdefault(id(p), {}), group)
+            finally:  # a graph made before the step reads the old weights (np.seterr(all=
+                mark_changed(p)  # "raise") may stop an update midway: p changed all the same)
 
     def _bad_grad(self, param, grad) -> None:
         """Raise the error for ``param``'s bad gradient, naming its index (as in state dicts)."""
@@ -257,38 +287,30 @@ class Optimizer:
 
     def _loaded_state(self, i, entry: dict, param) -> dict[str, Any]:
         """Parameter ``i``'s saved state, checked as ``_update`` will use it: every entry
-        known, none missing, arrays (copied) of the parameter's shape, counts whole."""
+        known, none missing, arrays (copied) of the parameter's shape, counts whole. (A
+        subclass that declares no state gets its arrays checked and copied, the rest as is.)
+        """
         where = f"load_state_dict: the state of parameter {i!r}"
+        declared = self._state_counts + self._state_arrays
+        if not declared:
+            return {
+                k: _loaded_array(where, k, v, param) if isinstance(v, np.ndarray) else v
+                for k, v in entry.items()
+            }
         missing = [k for k in self._state_required if k not in entry] if entry else []
-        unknown = [k for k in entry if k not in self._state_counts + self._state_arrays]
+        unknown = [k for k in entry if k not in declared]
         if missing or unknown:
             problems = [f"lacks {missing}"] if missing else []
             problems += [f"has unknown entries {unknown}"] if unknown else []
             raise ValueError(
-                f"{where} {' and '.join(problems)} ({type(self).__name__} keeps "
-                f"{list(self._state_counts + self._state_arrays)})"
+                f"{where} {' and '.join(problems)} ({type(self).__name__} keeps {list(declared)})"
             )
-        values = {}
-        for k, v in entry.items():
-            if k in self._state_counts:
-                if isinstance(v, np.ndarray) and v.ndim == 0:
-                    v = v[()]
-                if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 0:
-                    raise ValueError(f"{where}: {k!r} must be a whole number >= 0, got {v!r}")
-                values[k] = int(v)
-                continue
-            if not isinstance(v, np.ndarray) or v.dtype.kind not in "iuf":
-                kind = f" of dtype {v.dtype}" if isinstance(v, np.ndarray) else ""
-                raise ValueError(
-                    f"{where}: {k!r} must be an array of real numbers, got {type(v).__name__}{kind}"
-                )
-            if v.shape != param.data.shape:
-                raise ValueError(
-                    f"{where}: {k!r} has shape {v.shape}, the parameter has shape "
-                    f"{param.data.shape}"
-                )
-            values[k] = np.array(v, dtype=param.data.dtype)  # a copy in the parameter's dtype
-        return values
+        return {
+            k: _loaded_count(where, k, v)
+            if k in self._state_counts
+            else _loaded_array(where, k, v, param)
+            for k, v in entry.items()
+        }
 
     def __deepcopy__(self, memo: dict) -> Optimizer:
         """A copy whose state belongs to the copied parameters (it is keyed by ``id``)."""

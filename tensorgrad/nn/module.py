@@ -120,7 +120,7 @@ class Module:
                 f"{type(self).__name__}.{name} is a Parameter; a {type(value).__name__} there "
                 "would drop out of parameters() and state_dict(): assign tg.nn.Parameter(...) "
                 f"(or None) instead, or set its values in place under tg.no_grad() "
-                f"({name}.data[...] = ...)"
+                f"(self.{name}[...] = ...)"
             )
         object.__setattr__(self, name, value)
 
