@@ -77,11 +77,19 @@ def _loaded_array(where: str, key: str, value, param) -> np.ndarray:
         raise ValueError(
             f"{where}: {key!r} must be an array of real numbers, got {type(value).__name__}{kind}"
         )
+    return _copied_array(where, key, value, param)
+
+
+def _copied_array(where: str, key: str, value, param):
+    """``value`` itself unless it is an array: then a copy, which must have the parameter's
+    shape, and floats in the parameter's dtype."""
+    if not isinstance(value, np.ndarray):
+        return value
     if value.shape != param.data.shape:
         raise ValueError(
             f"{where}: {key!r} has shape {value.shape}, the parameter has shape {param.data.shape}"
         )
-    return np.array(value, dtype=param.data.dtype)
+    return np.array(value, dtype=param.data.dtype if value.dtype.kind in "iuf" else None)
 
 
 def _is_graph(g) -> bool:
@@ -292,11 +300,8 @@ class Optimizer:
         """
         where = f"load_state_dict: the state of parameter {i!r}"
         declared = self._state_counts + self._state_arrays
-        if not declared:
-            return {
-                k: _loaded_array(where, k, v, param) if isinstance(v, np.ndarray) else v
-                for k, v in entry.items()
-            }
+        if not declared:  # arrays of the parameter's shape, floats in its dtype, as before
+            return {k: _copied_array(where, k, v, param) for k, v in entry.items()}
         missing = [k for k in self._state_required if k not in entry] if entry else []
         unknown = [k for k in entry if k not in declared]
         if missing or unknown:

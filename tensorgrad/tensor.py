@@ -13,6 +13,7 @@ graph. ``needs[i]`` says whether parent ``i`` wants a gradient (None otherwise).
 
 from __future__ import annotations
 
+import decimal
 import dis
 import math
 import numbers
@@ -295,9 +296,6 @@ class Tensor:
                 f"item assignment: {e} (tensor of shape {self.shape} and dtype {self.dtype}, "
                 f"index {index!r})"
             ) from None
-        except FloatingPointError:  # np.seterr(all="raise"): raised after the cast wrote
-            mark_changed(self)
-            raise
         mark_changed(self)
 
     # -- backward ---------------------------------------------------------------------------
@@ -546,7 +544,10 @@ _reading = _Reading()
 def plain_numbers(op: str, value: Any, dtype: Any = None, keep_graphs: bool = False):
     """``np.asarray(value, dtype)`` for ``op``; unless ``keep_graphs``, a tensor inside it
     that is part of a graph being recorded is refused (see ``Tensor.__array__``)."""
-    outer, _reading.op = _reading.op, ("" if keep_graphs else op)
+    # Only a list or tuple holds tensors as elements; an object's own __array__ may call
+    # into tensorgrad, which must not be refused.
+    reads = not keep_graphs and isinstance(value, (list, tuple))
+    outer, _reading.op = _reading.op, (op if reads else "")
     try:
         return np.asarray(value, dtype)
     finally:
@@ -554,27 +555,28 @@ def plain_numbers(op: str, value: Any, dtype: Any = None, keep_graphs: bool = Fa
 
 
 def real_values(op: str, value: Any, dtype: Any = None, keep_graphs: bool = False) -> Any:
-    """``value`` (a tensor, a number or an array-like) as real numbers for ``op`` to use,
-    converted and checked first: NumPy converts a list element by element as it writes, so
-    a bad element would leave a tensor half-changed. A list is converted to ``dtype`` when
-    given (item assignment: 300 into uint8 overflows, as in NumPy); a scalar is left to
-    NumPy's own casting."""
-    if isinstance(value, Tensor):
-        return value.data
-    if scalar_constant(value) is not None:
-        return value
+    """``value`` (a tensor, a number or an array-like) as real numbers for ``op``, converted
+    and checked before anything is written: NumPy converts a list element by element as it
+    writes, so a bad element would leave a tensor half-changed. With ``dtype`` (item
+    assignment) the result is in that dtype, converted as NumPy's assignment converts (300
+    into uint8 overflows, a NumPy scalar wraps around), so the write itself cannot fail."""
     try:
-        values = plain_numbers(op, value, keep_graphs=keep_graphs)
-        kind = values.dtype.kind
-        if kind == "O":  # ints beyond 64 bits, Decimals (None would become nan)
-            if any(item is None for item in values.flat):
-                raise TypeError(f"got None among the values of a {type(value).__name__}")
-            return values.astype(np.float64 if dtype is None else dtype)
-        if kind not in "biuf":  # strings, complex numbers
-            raise TypeError(f"got {type(value).__name__} of dtype {values.dtype}")
-        if dtype is not None and not isinstance(value, np.ndarray):
-            return plain_numbers(op, value, dtype)
-        return values
+        if isinstance(value, Tensor):
+            values = value.data
+        elif scalar_constant(value) is not None:
+            values = value  # left to NumPy's casting
+        else:
+            values = plain_numbers(op, value, keep_graphs=keep_graphs)
+            if values.dtype.kind == "O":  # ints beyond 64 bits, Decimals; float() would
+                for item in values.flat:  # also parse strings and read tensors
+                    if not isinstance(item, (numbers.Real, decimal.Decimal)):
+                        raise TypeError(f"got a {type(item).__name__} among the values")
+                values = values.astype(np.float64 if dtype is None else dtype)
+            elif values.dtype.kind not in "biuf":  # strings, complex numbers
+                raise TypeError(f"got {type(value).__name__} of dtype {values.dtype}")
+            elif dtype is not None and not isinstance(value, np.ndarray):
+                values = plain_numbers(op, value, dtype)  # Python ints checked against dtype
+        return values if dtype is None else np.asarray(values, dtype)
     except (TypeError, ValueError, OverflowError) as e:  # a ragged list: ValueError
         raise type(e)(f"{op}: the values must be an array of real numbers; {e}") from None
 

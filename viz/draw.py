@@ -223,7 +223,7 @@ class Drawing(graphviz.Digraph):
         """The graph rendered by ``dot`` (bytes, or str with ``encoding``), with a timeout."""
         out = run_dot(
             self.source,
-            self.format if format is None else _format_name("pipe", format),
+            self.format if format in (None, "") else _format_name("pipe", format),
             engine=engine or self.engine,
             renderer=renderer or self.renderer,
             formatter=formatter or self.formatter,
@@ -265,7 +265,7 @@ class Drawing(graphviz.Digraph):
                 outfile = Path(self.directory, outfile)
             if filename is None:
                 filename = outfile.with_suffix(".gv")
-        format = self.format if format is None else _format_name("render", format)
+        format = self.format if format in (None, "") else _format_name("render", format)
         # Render first: nothing is written when dot is missing or times out.
         data = self.pipe(
             format, renderer, formatter, neato_no_op, quiet, engine=engine, timeout=timeout

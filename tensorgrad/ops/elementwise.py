@@ -303,8 +303,8 @@ def inplace(op: str):
             raise TypeError(f"{name} into a tensor of dtype {self.dtype}: {e}") from None
         except ValueError as e:
             raise ValueError(f"{name} on a tensor of dtype {self.dtype}: {e}") from None
-        except FloatingPointError:  # np.seterr(all="raise"): in place, after the loop wrote
-            if in_place:
+        except FloatingPointError:  # np.seterr(all="raise"): in place, NumPy may raise
+            if in_place:  # after its loop wrote, so the change is noted to be safe
                 mark_changed(self)
             raise
         mark_changed(self)  # a graph that saved this tensor will refuse to use it

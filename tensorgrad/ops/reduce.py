@@ -206,9 +206,17 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmax(np.asarray(x), axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmax(_numbers("argmax", x), axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmin(np.asarray(x), axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(np.argmin(_numbers("argmin", x), axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def _numbers(op: str, x) -> np.ndarray:
+    """``x``'s values, which must be real numbers (any array-like: no gradient is lost)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected real numbers, got {type(x).__name__} of dtype {arr.dtype}")
+    return arr

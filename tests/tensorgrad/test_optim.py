@@ -546,6 +546,7 @@ def test_a_custom_optimizer_that_declares_no_state_loads_its_own_state_dict():
 
         def _update(self, param, grad, state, group):
             state["sum"] = state.get("sum", 0) + grad * grad
+            state["seen"] = grad != 0  # a mask: kept a bool array
             param -= group["lr"] * grad / np.sqrt(state["sum"])
 
     p = tg.Parameter([1.0, 2.0])
@@ -555,6 +556,7 @@ def test_a_custom_optimizer_that_declares_no_state_loads_its_own_state_dict():
     other = Adagrad([tg.Parameter([1.0, 2.0])])
     other.load_state_dict(opt.state_dict())
     np.testing.assert_array_equal(other.state_dict()["state"][0]["sum"], [1.0, 4.0])
+    assert other.state_dict()["state"][0]["seen"].dtype == bool
 
 
 def test_zero_grad_in_place_replaces_a_gradient_graph_even_when_its_data_is_read_only():

@@ -421,3 +421,9 @@ def test_a_format_that_is_not_a_string_is_a_type_error_naming_the_call():
         drawing.pipe(format=1)
     with pytest.raises(TypeError, match=r"render: format must be a string .* got 1"):
         drawing.render("never-written", format=1)
+
+
+@needs_dot
+def test_an_empty_format_means_the_drawings_own_as_graphviz_takes_it():
+    drawing = viz.draw(neuron())
+    assert drawing.pipe(format="").startswith(b"<?xml")
