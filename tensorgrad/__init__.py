@@ -14,8 +14,8 @@ def _keep_freed_memory_for_reuse() -> None:
     more of it than a threshold: 128 KB, until the process frees a block bigger than that
     that came from mmap; then twice that block's size. A training step's arrays come and
     go at the top of the heap, so a step whose arrays stay below the threshold gave the
-    memory back and faulted it in again every time: a quarter of the README's spirals
-    step, two thirds of a float64 batched matmul's in a fresh process. One untouched
+    memory back and faulted it in again every time: a third of a spirals-sized MLP step,
+    two thirds of a float64 batched matmul's, in fresh processes. One untouched
     31 MB block (glibc's cap is 32 MB), made and freed here, raises the thresholds by
     glibc's own rule, so up to 62 MB of freed memory is kept for reuse. Where malloc is
     not glibc's, this is one short-lived allocation that is never touched.
