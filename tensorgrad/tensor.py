@@ -393,8 +393,8 @@ class Tensor:
                 seed = np.array(gradient.data, dtype=self.data.dtype)
         else:
             # A copy: .grad never aliases it. Without a graph, a tensor in a list loses nothing.
-            seed = real_values(f"{op}: {arg}", gradient, keep_graphs=not graph)
-            seed = np.array(seed, dtype=self.data.dtype)
+            seed = real_values(f"{op}: {arg}", gradient, self.data.dtype, keep_graphs=not graph)
+            seed = np.array(seed, copy=True)
         if seed.shape != self.shape:
             raise ValueError(
                 f"{op}: {arg} has shape {seed.shape} but the output has shape "
@@ -558,24 +558,30 @@ def real_values(op: str, value: Any, dtype: Any = None, keep_graphs: bool = Fals
     """``value`` (a tensor, a number or an array-like) as real numbers for ``op``, converted
     and checked before anything is written: NumPy converts a list element by element as it
     writes, so a bad element would leave a tensor half-changed. With ``dtype`` (item
-    assignment) the result is in that dtype, converted as NumPy's assignment converts (300
-    into uint8 overflows, a NumPy scalar wraps around), so the write itself cannot fail."""
+    assignment, seeds) the result is in that dtype, converted as NumPy's assignment converts
+    (300 into int8 overflows), so the write itself cannot fail. Without it (an in-place
+    operator's operand) object values are refused, as NumPy's ufuncs refuse them."""
     try:
         if isinstance(value, Tensor):
             values = value.data
         elif scalar_constant(value) is not None:
-            values = value  # left to NumPy's casting
+            if dtype is None:
+                return value  # left to NumPy's casting
+            cell = np.empty((), dtype)  # converted by NumPy's own item assignment
+            cell[()] = value
+            return cell
         else:
             values = plain_numbers(op, value, keep_graphs=keep_graphs)
             if values.dtype.kind == "O":  # ints beyond 64 bits, Decimals; float() would
                 for item in values.flat:  # also parse strings and read tensors
-                    if not isinstance(item, (numbers.Real, decimal.Decimal)):
+                    if not isinstance(item, (numbers.Real, decimal.Decimal)) or dtype is None:
                         raise TypeError(f"got a {type(item).__name__} among the values")
-                values = values.astype(np.float64 if dtype is None else dtype)
+                values = values.astype(dtype)
             elif values.dtype.kind not in "biuf":  # strings, complex numbers
                 raise TypeError(f"got {type(value).__name__} of dtype {values.dtype}")
             elif dtype is not None and not isinstance(value, np.ndarray):
-                values = plain_numbers(op, value, dtype)  # Python ints checked against dtype
+                # Python ints checked against dtype
+                values = plain_numbers(op, value, dtype, keep_graphs=keep_graphs)
         return values if dtype is None else np.asarray(values, dtype)
     except (TypeError, ValueError, OverflowError) as e:  # a ragged list: ValueError
         raise type(e)(f"{op}: the values must be an array of real numbers; {e}") from None

@@ -585,3 +585,40 @@ def test_an_array_like_may_call_into_tensorgrad_while_it_is_read_as_numbers():
             return np.array([float(tg.argmax(a).item()), 0.0], dtype=dtype)
 
     np.testing.assert_array_equal((tg.tensor([1.0, 1.0]) @ Indices()).data, 1.0)
+
+
+@pytest.mark.parametrize(
+    "dtype, value, error",
+    [
+        (np.int8, np.int64(300), OverflowError),
+        (np.int64, np.float64("nan"), ValueError),
+        (np.int32, np.float32("inf"), OverflowError),
+        (np.int16, np.float64(1e6), OverflowError),
+    ],
+    ids=repr,
+)
+def test_a_numpy_scalar_out_of_a_signed_tensors_range_is_refused_as_numpy_refuses_it(
+    dtype, value, error
+):
+    """Cast as an array, np.int64(300) wrapped to 44 in int8 and nan became -2**63; NumPy's
+    own item assignment refuses them (the reference: the same write into an ndarray)."""
+    reference = np.zeros(2, dtype)
+    with pytest.raises(error):
+        reference[0] = value
+    t = tg.tensor([0, 0], dtype=dtype)
+    with pytest.raises(error, match="item assignment"):
+        t[0] = value
+    np.testing.assert_array_equal(t.data, [0, 0])
+
+
+def test_an_in_place_operand_of_objects_is_refused_as_numpys_ufuncs_refuse_it():
+    """Converted to float64 first, [Decimal, int] was added; under np.seterr(all="raise")
+    [2**70, 1] then overflowed float16 after writing."""
+    reference = np.array([3.0, 1.0])
+    with pytest.raises(TypeError):
+        np.add(reference, np.array([Decimal("1.5"), 2], dtype=object), out=reference)
+    t = tg.tensor([3.0, 1.0], dtype=np.float16)
+    for operand in ([Decimal("1.5"), 2], [2**70, 1]):
+        with np.errstate(all="raise"), pytest.raises(TypeError, match=r"in-place \+=: .*among"):
+            t += operand
+    np.testing.assert_array_equal(t.data, [3.0, 1.0])
