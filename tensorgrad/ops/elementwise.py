@@ -293,7 +293,7 @@ def inplace(op: str):
                 f"{name}: an operand of shape {shape} does not fit a tensor of shape "
                 f"{self.shape} (the result must keep the tensor's shape)"
             )
-        in_place = self.dtype.kind == "f"  # a float ufunc fails only before its loop
+        in_place = self.dtype.kind == "f"  # a float op never stops midway through its loop
         try:
             if in_place:
                 forward(self.data, value, out=self.data)
