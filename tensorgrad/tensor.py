@@ -512,12 +512,19 @@ def as_tensor(x: Any) -> Tensor:
     """``x`` itself if a Tensor, else a constant tensor that keeps NumPy's dtype rules."""
     if isinstance(x, Tensor):
         return x
-    arr = plain_numbers("an operand given as numbers", x)
+    return _leaf(real_array("operand", x))
+
+
+def real_array(op: str, value: Any, keep_graphs: bool = False) -> np.ndarray:
+    """``value`` (a Tensor, an array-like or a number) as an array of real numbers, read as
+    :func:`plain_numbers` reads it; anything else is a TypeError naming ``op``."""
+    arr = plain_numbers(op, value, keep_graphs=keep_graphs)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"expected a Tensor, an array or a number, got {type(x).__name__} of dtype {arr.dtype}"
+            f"{op}: expected real numbers (a Tensor, an array or a number), got "
+            f"{type(value).__name__} of dtype {arr.dtype}"
         )
-    return _leaf(arr)
+    return arr
 
 
 def scalar_constant(x: Any):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _grad_mode, record
+from ..tensor import Tensor, _grad_mode, real_array, record
 from . import _dual as d
 
 
@@ -206,17 +206,15 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmax(_numbers("argmax", x), axis=axis, keepdims=keepdims), dtype=np.int64)
+    return Tensor(
+        np.argmax(real_array("argmax", x, keep_graphs=True), axis=axis, keepdims=keepdims),
+        dtype=np.int64,
+    )
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    return Tensor(np.argmin(_numbers("argmin", x), axis=axis, keepdims=keepdims), dtype=np.int64)
-
-
-def _numbers(op: str, x) -> np.ndarray:
-    """``x``'s values, which must be real numbers (any array-like: no gradient is lost)."""
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{op}: expected real numbers, got {type(x).__name__} of dtype {arr.dtype}")
-    return arr
+    return Tensor(
+        np.argmin(real_array("argmin", x, keep_graphs=True), axis=axis, keepdims=keepdims),
+        dtype=np.int64,
+    )
