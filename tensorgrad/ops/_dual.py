@@ -6,6 +6,8 @@ In a plain backward a rule sees ndarrays and these call NumPy; with
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..tensor import Tensor, record
@@ -173,6 +175,34 @@ def scatter_add(g, shape: tuple, index, basic: bool):
     out = np.zeros(shape, dtype=g.dtype)
     if basic:
         out[index] = g
+    elif g.size >= FLAT_SCATTER_MIN and (positions := _flat_positions(index, shape)) is not None:
+        np.add.at(out.reshape(-1), positions, g.reshape(-1))
     else:
         np.add.at(out, index, g)
     return out
+
+
+# From about this many gradient elements on, the flat positions cost less than they save
+# (measured: 0.9x at 512, 2x at 2,048, 5.6x at 262,144 for rows of a table).
+FLAT_SCATTER_MIN = 1024
+
+
+def _flat_positions(index, shape: tuple):
+    """The flat position in ``shape`` of each element that ``index`` picks, in the order
+    it picks them, when ``index`` is integer arrays on the leading axes that leave whole
+    rows behind (``table[ids]``, ``x[i, j]`` for a 3-D ``x``); else None.
+
+    Given such an index, ``np.add.at`` adds row by row; given flat positions it runs its
+    fast one-dimensional loop.
+    """
+    arrays = index if isinstance(index, tuple) else (index,)
+    if len(arrays) >= len(shape) or not all(
+        isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in arrays
+    ):  # an index on every axis already gets the fast loop; slices and masks: none
+        return None
+    lead = shape[: len(arrays)]
+    row = math.prod(shape[len(arrays) :])
+    # "wrap" maps a negative index to its position from the end (the forward checked
+    # that every index is in range); the arrays broadcast together as in the forward.
+    starts = np.ravel_multi_index(arrays, lead, mode="wrap") * row
+    return (np.reshape(starts, (-1, 1)) + np.arange(row)).reshape(-1)
