@@ -20,7 +20,11 @@ Workloads:
    and float64, vs the fastest of five hand-written NumPy versions (np.matmul, einsum,
    tensordot, the batch folded into one 2-D product with the loss as one vdot or as
    written), named in the output;
-4. a 100,000-op chain on a 1-element tensor, forward + backward, vs PyTorch eager.
+4. a 100,000-op chain on a 1-element tensor, forward + backward, vs PyTorch eager;
+5. an embedding lookup's gradient (no target, for information): rows of a (1000, 64)
+   float32 table picked by ids (256, 16), repeats included, loss sum(E[ids] * G), vs
+   hand-written NumPy (the scatter with ``np.add.at`` on the ids, or on flat positions)
+   and PyTorch eager.
 
     python bench/bench_tensorgrad.py              # under a minute on 2 idle cores
     python bench/bench_tensorgrad.py --quick      # fewer repeats, for a smoke test
@@ -513,6 +517,65 @@ def bench_long_chain(table: Table, quick: bool) -> None:
     table.compare(name, t["tensorgrad"], "torch", t.get("torch"), "s", 1.0)
 
 
+# ----------------------------------------------------------------------------- 5. embedding
+
+EMBED_TABLE, EMBED_IDS = (1000, 64), (256, 16)
+
+
+def embed_numpy_variants() -> dict[str, Callable]:
+    """Hand-written forward + backward of sum(E[ids] * G); each returns the loss and dE."""
+
+    def rows(table, ids, g):
+        loss = np.vdot(table[ids], g)
+        grad = np.zeros_like(table)
+        np.add.at(grad, ids, g)  # NumPy adds row by row
+        return loss, grad
+
+    def flat(table, ids, g):
+        loss = np.vdot(table[ids], g)
+        grad = np.zeros_like(table)
+        width = table.shape[1]
+        positions = (ids.reshape(-1, 1) * width + np.arange(width)).reshape(-1)
+        np.add.at(grad.reshape(-1), positions, g.reshape(-1))  # NumPy's fast 1-D loop
+        return loss, grad
+
+    return {"np.add.at on ids": rows, "np.add.at on flat positions": flat}
+
+
+def embed_tensorgrad(table, ids, g) -> None:
+    table.grad = None
+    (table[ids] * g).sum().backward()
+
+
+def embed_torch(table, ids, g) -> None:
+    table.grad = None
+    (table[ids] * g).sum().backward()
+
+
+def bench_embedding(table: Table, quick: bool) -> None:
+    block, repeats = (0.02, 3) if quick else (0.1, 9)
+    rng = np.random.default_rng(SEED)
+    e0 = rng.standard_normal(EMBED_TABLE).astype(np.float32)
+    ids = rng.integers(0, EMBED_TABLE[0], EMBED_IDS)
+    g = rng.standard_normal(EMBED_IDS + EMBED_TABLE[1:]).astype(np.float32)
+    variants = embed_numpy_variants()
+    _, want = variants["np.add.at on ids"](e0, ids, g)
+    for fn in variants.values():
+        assert_same_result(fn(e0, ids, g)[1], want)
+    tg_e = tg.Tensor(e0, requires_grad=True)
+    embed_tensorgrad(tg_e, ids, g)
+    assert_same_result(tg_e.grad.data, want)
+    contenders = {f"numpy {k}": partial(fn, e0, ids, g) for k, fn in variants.items()}
+    contenders["tensorgrad"] = partial(embed_tensorgrad, tg_e, ids, g)
+    if torch is not None:
+        th_e = torch.tensor(e0, requires_grad=True)
+        contenders["torch"] = partial(embed_torch, th_e, torch.tensor(ids), torch.tensor(g))
+    t = time_side_by_side(contenders, block, repeats)
+    name = "5. embedding grad float32"
+    for peer in (*(f"numpy {k}" for k in variants), "torch"):
+        table.compare(name, t["tensorgrad"], peer, t.get(peer), "ms", None)
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -520,13 +583,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test)")
     parser.add_argument(
-        "--only", type=int, choices=(1, 2, 3, 4), action="append", help="run only workload N"
+        "--only", type=int, choices=(1, 2, 3, 4, 5), action="append", help="run only workload N"
     )
     parser.add_argument(
         "--threads", type=int, help="cap NumPy's BLAS and torch at N threads (needs threadpoolctl)"
     )
     args = parser.parse_args(argv)
-    chosen = set(args.only or (1, 2, 3, 4))
+    chosen = set(args.only or (1, 2, 3, 4, 5))
 
     limits = None
     if args.threads:
@@ -556,7 +619,13 @@ def main(argv: list[str] | None = None) -> None:
 
     table = Table()
     start = time.perf_counter()
-    steps = [(1, bench_mlp), (2, bench_per_op), (3, bench_bmm), (4, bench_long_chain)]
+    steps = [
+        (1, bench_mlp),
+        (2, bench_per_op),
+        (3, bench_bmm),
+        (4, bench_long_chain),
+        (5, bench_embedding),
+    ]
     for number, fn in steps:
         if number in chosen:
             fn(table, args.quick)
