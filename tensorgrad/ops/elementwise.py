@@ -20,6 +20,7 @@ from ..tensor import (
     scalar_constant,
 )
 from . import _dual as d
+from .reduce import refuse_numpy_options
 
 
 def unbroadcast(g, shape: tuple):
@@ -428,13 +429,14 @@ def _relu_forward(x):
     return np.maximum(x, 0)
 
 
-def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
+def clip(x: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
     """Clamp to [min, max]: numbers, or arrays/tensors that broadcast with ``x``.
 
     As ``torch.clamp``: the gradient reaches ``x`` where min <= x <= max (boundaries
     included), ``min`` where x < min < max, and ``max`` where x > max or min > max
     (the result is then max, as ``np.clip`` gives).
     """
+    refuse_numpy_options("clip", out=out)
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
     lo, hi = (_clip_bound(v) for v in (min, max))

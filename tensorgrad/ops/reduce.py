@@ -43,6 +43,19 @@ def one_axis(op: str, axis, ndim: int) -> int:
     return normalize_axes(op, axis, ndim)[0] if ndim else 0
 
 
+def refuse_numpy_options(op: str, **given) -> None:
+    """NumPy's functions call a tensor's own method with NumPy's options as well
+    (``np.sum(t)`` is ``t.sum(axis=None, out=None)``), so the methods take them at
+    their defaults; any other value is refused, named."""
+    for name, value in given.items():
+        if value is not None:
+            hint = "; cast with .astype() first" if name == "dtype" else ""
+            raise TypeError(
+                f"{op}: {name}={value!r} is not supported (tensorgrad's ops return a new "
+                f"tensor, in the input's dtype{hint})"
+            )
+
+
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -113,13 +126,19 @@ def _log_softmax_rule(g, out, args, ctx, needs):  # J^T g = g - softmax * Σ g
     return (g - d.exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None
+) -> Tensor:
+    if dtype is not None or out is not None:
+        refuse_numpy_options("sum", dtype=dtype, out=out)
     axes = normalize_axes("sum", axis, x.ndim)
     data = np.add.reduce(x.data, axis=axes, keepdims=keepdims)  # np.sum without its wrapper
     return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
 
 
-def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) -> Tensor:
+    if dtype is not None or out is not None:
+        refuse_numpy_options("mean", dtype=dtype, out=out)
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     # float16 sums in float32, as np.mean does (eight values of 1e4 overflow float16).
@@ -155,13 +174,15 @@ def _extremum(op: str, reduce, x: Tensor, axis, keepdims: bool) -> Tensor:
     return record(data, (x,), op, _weighted_rule, (axes, keepdims, weight))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Largest element(s); tied maxima share the gradient equally."""
+    refuse_numpy_options("max", out=out)
     return _extremum("max", np.max, x, axis, keepdims)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Smallest element(s); tied minima share the gradient equally."""
+    refuse_numpy_options("min", out=out)
     return _extremum("min", np.min, x, axis, keepdims)
 
 
@@ -173,13 +194,19 @@ def _spread(op: str, numpy_fn, rule, x: Tensor, axis, ddof: int, keepdims: bool)
     return record(np.asarray(data), (x,), op, rule, (axes, keepdims, n - ddof))
 
 
-def var(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(
+    x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
+) -> Tensor:
     """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
+    refuse_numpy_options("var", dtype=dtype, out=out)
     return _spread("var", np.var, _var_rule, x, axis, ddof, keepdims)
 
 
-def std(x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def std(
+    x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
+) -> Tensor:
     """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
+    refuse_numpy_options("std", dtype=dtype, out=out)
     return _spread("std", np.std, _std_rule, x, axis, ddof, keepdims)
 
 
@@ -204,16 +231,18 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return record(data, (x,), "log_softmax", _log_softmax_rule, axis)
 
 
-def argmax(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
+    refuse_numpy_options("argmax", out=out)
     return Tensor(
         np.argmax(real_array("argmax", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,
     )
 
 
-def argmin(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def argmin(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
+    refuse_numpy_options("argmin", out=out)
     return Tensor(
         np.argmin(real_array("argmin", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,

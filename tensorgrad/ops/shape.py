@@ -53,8 +53,11 @@ def _reshaped(x: Tensor, shape: tuple, op: str) -> Tensor:
     return record(data, (x,), op, _reshape_rule)
 
 
-def reshape(x: Tensor, *shape) -> Tensor:
-    """Same elements, new shape (one axis may be -1); ``x.reshape(2, 3)`` or ``((2, 3))``."""
+def reshape(x: Tensor, *shape, order: str = "C") -> Tensor:
+    """Same elements, new shape (one axis may be -1); ``x.reshape(2, 3)`` or ``((2, 3))``.
+    Elements are read in C order (``np.reshape(t, s)`` passes ``order="C"``)."""
+    if order != "C":
+        raise ValueError(f"reshape: only order='C' is supported, got order={order!r}")
     return _reshaped(x, sizes("reshape", shape, negative=True), "reshape")
 
 
@@ -96,8 +99,8 @@ def _transpose_rule(g, out, args, ctx, needs):
 def transpose(x: Tensor, *axes) -> Tensor:
     """Permute axes as NumPy does (reversed by default). PyTorch's ``transpose(a, b)``
     is :func:`swapaxes` here."""
-    if not axes:  # reversed (.T): a permutation that is its own inverse
-        reverse = tuple(range(x.ndim - 1, -1, -1))
+    if not axes or axes == (None,):  # reversed (.T; np.transpose(t) passes None)
+        reverse = tuple(range(x.ndim - 1, -1, -1))  # a permutation that is its own inverse
         return record(x.data.transpose(), (x,), "transpose", _transpose_rule, reverse)
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])  # transpose((1, 0)) as transpose(1, 0); normalize_axes checks them

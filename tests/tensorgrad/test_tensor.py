@@ -430,6 +430,61 @@ def test_numpy_functions_on_a_tensor_work_on_its_data() -> None:
     assert float(np.max(np.asarray(t))) == 4.0
 
 
+X6 = np.arange(6.0).reshape(2, 3)  # [[0, 1, 2], [3, 4, 5]]
+
+
+@pytest.mark.parametrize(
+    "call, value, grad",
+    [  # value and gradient by hand; the upstream gradient is 1, 2, 3, ... in y's shape
+        (np.sum, 15.0, np.ones((2, 3))),
+        (lambda t: np.sum(t, axis=0, keepdims=True), [[3, 5, 7]], [[1, 2, 3], [1, 2, 3]]),
+        (lambda t: np.mean(t, axis=1), [1, 4], [[1 / 3] * 3, [2 / 3] * 3]),
+        (np.max, 5.0, [[0, 0, 0], [0, 0, 1]]),
+        (np.amax, 5.0, [[0, 0, 0], [0, 0, 1]]),
+        (lambda t: np.min(t, axis=1), [0, 3], [[1, 0, 0], [2, 0, 0]]),
+        (np.var, 17.5 / 6, 2 * (X6 - 2.5) / 6),
+        (lambda t: np.std(t, ddof=1), np.sqrt(3.5), (X6 - 2.5) / (5 * np.sqrt(3.5))),
+        (lambda t: np.clip(t, 1, 4), np.clip(X6, 1, 4), [[0, 2, 3], [4, 5, 0]]),
+        (lambda t: np.reshape(t, (3, 2)), X6.reshape(3, 2), [[1, 2, 3], [4, 5, 6]]),
+        (np.transpose, X6.T, [[1, 3, 5], [2, 4, 6]]),
+    ],
+    ids=["sum", "sum-axis", "mean", "max", "amax", "min", "var", "std", "clip", "reshape", "T"],
+)
+def test_numpy_functions_on_a_tensor_give_a_tensor_in_the_graph(call, value, grad) -> None:
+    """np.sum(t) calls t.sum(axis=None, out=None): the methods take NumPy's options at
+    their defaults, so NumPy's functions return a tensor that backward goes through."""
+    t = tg.tensor(X6, requires_grad=True)
+    y = call(t)
+    assert isinstance(y, Tensor) and y.requires_grad
+    np.testing.assert_allclose(y.data, value, rtol=1e-12)
+    y.backward(gradient=np.arange(1.0, y.size + 1).reshape(y.shape))
+    np.testing.assert_allclose(t.grad.data, grad, rtol=1e-12)
+
+
+def test_numpy_argmax_on_a_tensor_gives_an_integer_tensor() -> None:
+    got = np.argmax(tg.tensor(X6, requires_grad=True), axis=1)
+    assert isinstance(got, Tensor) and got.dtype == np.int64
+    np.testing.assert_array_equal(got.data, [2, 2])
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda t: np.sum(t, out=np.zeros(())), TypeError, r"sum: out=array\(0\.\) is not"),
+        (lambda t: np.max(t, axis=0, out=np.zeros(3)), TypeError, "max: out="),
+        (lambda t: np.mean(t, dtype=np.float32), TypeError, "mean: dtype=.*astype"),
+        (lambda t: np.var(t, out=np.zeros(())), TypeError, "var: out="),
+        (lambda t: np.reshape(t, 6, order="F"), ValueError, "reshape: only order='C'.*'F'"),
+    ],
+    ids=["sum-out", "max-out", "mean-dtype", "var-out", "reshape-F"],
+)
+def test_numpy_options_a_tensor_op_cannot_honour_are_refused(call, error, message) -> None:
+    t = tg.tensor(X6, requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+    np.testing.assert_array_equal(t.data, X6)
+
+
 @pytest.mark.parametrize(
     "name, args, expected",
     [
