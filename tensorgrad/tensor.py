@@ -288,15 +288,27 @@ class Tensor:
                 f"{value.shape}, op {value._op or 'leaf'!r}), whose gradient would be dropped; "
                 "build the result with tg.where, tg.concatenate or tg.stack instead"
             )
-        values = real_values("item assignment", value, self.data.dtype)
+        key = _index_key(index)
+        try:
+            values = real_values("item assignment", value, self.data.dtype)
+        except (TypeError, ValueError, OverflowError):
+            self._assign(index, key, None)  # a bad index is named first, as NumPy names it
+            raise
+        self._assign(index, key, values)
+        mark_changed(self)
+
+    def _assign(self, index: Any, key: Any, values: Any) -> None:
+        """``data[key] = values``; with ``values`` None only the index is checked."""
         try:  # NumPy checks the index and the shapes before it writes anything
-            self.data[_index_key(index)] = values
+            if values is None:
+                self.data[key]  # reading it checks the index
+            else:
+                self.data[key] = values
         except (IndexError, ValueError, OverflowError) as e:
             raise type(e)(
                 f"item assignment: {e} (tensor of shape {self.shape} and dtype {self.dtype}, "
                 f"index {index!r})"
             ) from None
-        mark_changed(self)
 
     # -- backward ---------------------------------------------------------------------------
 

@@ -588,6 +588,25 @@ def test_an_array_like_may_call_into_tensorgrad_while_it_is_read_as_numbers():
 
 
 @pytest.mark.parametrize(
+    "index, value",
+    [(5, 300), (5, "x"), (5, [1, 2, 3]), ((0, 1), 2**70), ((slice(None), 5), 1j)],
+    ids=repr,
+)
+def test_a_bad_index_is_named_first_as_numpy_names_it(index, value):
+    """The values used to be converted before NumPy saw the index: t[5] = 300 on two int8
+    elements said OverflowError where NumPy says IndexError (the reference: the same write
+    into an ndarray). (For an advanced index NumPy converts the values first; here the
+    index is checked first for every index. Either way nothing is written.)"""
+    reference = np.array([1, 2], np.int8)
+    with pytest.raises(IndexError):
+        reference[index] = value
+    t = tg.tensor([1, 2], dtype=np.int8)
+    with pytest.raises(IndexError, match=r"item assignment: .*shape \(2,\).*index"):
+        t[index] = value
+    np.testing.assert_array_equal(t.data, [1, 2])
+
+
+@pytest.mark.parametrize(
     "dtype, value, error",
     [
         (np.int8, np.int64(300), OverflowError),
