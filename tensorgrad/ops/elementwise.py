@@ -20,7 +20,7 @@ from ..tensor import (
     scalar_constant,
 )
 from . import _dual as d
-from .reduce import refuse_numpy_options
+from .reduce import refuse_out
 
 
 def unbroadcast(g, shape: tuple):
@@ -436,7 +436,8 @@ def clip(x: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A002 - 
     included), ``min`` where x < min < max, and ``max`` where x > max or min > max
     (the result is then max, as ``np.clip`` gives).
     """
-    refuse_numpy_options("clip", out=out)
+    if out is not None:
+        refuse_out("clip", out)
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
     lo, hi = (_clip_bound(v) for v in (min, max))

@@ -43,17 +43,15 @@ def one_axis(op: str, axis, ndim: int) -> int:
     return normalize_axes(op, axis, ndim)[0] if ndim else 0
 
 
-def refuse_numpy_options(op: str, **given) -> None:
-    """NumPy's functions call a tensor's own method with NumPy's options as well
-    (``np.sum(t)`` is ``t.sum(axis=None, out=None)``), so the methods take them at
-    their defaults; any other value is refused, named."""
-    for name, value in given.items():
-        if value is not None:
-            hint = "; cast with .astype() first" if name == "dtype" else ""
-            raise TypeError(
-                f"{op}: {name}={value!r} is not supported (tensorgrad's ops return a new "
-                f"tensor, in the input's dtype{hint})"
-            )
+def refuse_out(op: str, out) -> None:
+    """NumPy's functions call a tensor's own method with NumPy's options too (``np.sum(t)``
+    is ``t.sum(axis=None, out=None)``), so the methods take ``out=None``; any other ``out``
+    is refused. A ValueError: NumPy would take a TypeError as "no such method" and carry on
+    with the bare array, outside the graph."""
+    raise ValueError(
+        f"{op}: out= is not supported (tensorgrad's ops return a new tensor), "
+        f"got a {type(out).__name__} as out"
+    )
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -129,16 +127,20 @@ def _log_softmax_rule(g, out, args, ctx, needs):  # J^T g = g - softmax * Σ g
 def sum(  # noqa: A001
     x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
-    if dtype is not None or out is not None:
-        refuse_numpy_options("sum", dtype=dtype, out=out)
+    if out is not None:
+        refuse_out("sum", out)
+    if dtype is not None:  # summed in that dtype, as NumPy's and PyTorch's dtype= do
+        x = x.astype(dtype)
     axes = normalize_axes("sum", axis, x.ndim)
     data = np.add.reduce(x.data, axis=axes, keepdims=keepdims)  # np.sum without its wrapper
     return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) -> Tensor:
-    if dtype is not None or out is not None:
-        refuse_numpy_options("mean", dtype=dtype, out=out)
+    if out is not None:
+        refuse_out("mean", out)
+    if dtype is not None:
+        x = x.astype(dtype)
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     # float16 sums in float32, as np.mean does (eight values of 1e4 overflow float16).
@@ -176,13 +178,15 @@ def _extremum(op: str, reduce, x: Tensor, axis, keepdims: bool) -> Tensor:
 
 def max(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Largest element(s); tied maxima share the gradient equally."""
-    refuse_numpy_options("max", out=out)
+    if out is not None:
+        refuse_out("max", out)
     return _extremum("max", np.max, x, axis, keepdims)
 
 
 def min(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Smallest element(s); tied minima share the gradient equally."""
-    refuse_numpy_options("min", out=out)
+    if out is not None:
+        refuse_out("min", out)
     return _extremum("min", np.min, x, axis, keepdims)
 
 
@@ -198,7 +202,10 @@ def var(
     x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
     """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
-    refuse_numpy_options("var", dtype=dtype, out=out)
+    if out is not None:
+        refuse_out("var", out)
+    if dtype is not None:
+        x = x.astype(dtype)
     return _spread("var", np.var, _var_rule, x, axis, ddof, keepdims)
 
 
@@ -206,7 +213,10 @@ def std(
     x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
     """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
-    refuse_numpy_options("std", dtype=dtype, out=out)
+    if out is not None:
+        refuse_out("std", out)
+    if dtype is not None:
+        x = x.astype(dtype)
     return _spread("std", np.std, _std_rule, x, axis, ddof, keepdims)
 
 
@@ -233,7 +243,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    refuse_numpy_options("argmax", out=out)
+    if out is not None:
+        refuse_out("argmax", out)
     return Tensor(
         np.argmax(real_array("argmax", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,
@@ -242,7 +253,8 @@ def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    refuse_numpy_options("argmin", out=out)
+    if out is not None:
+        refuse_out("argmin", out)
     return Tensor(
         np.argmin(real_array("argmin", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,

@@ -53,11 +53,12 @@ def _reshaped(x: Tensor, shape: tuple, op: str) -> Tensor:
     return record(data, (x,), op, _reshape_rule)
 
 
-def reshape(x: Tensor, *shape, order: str = "C") -> Tensor:
+def reshape(x: Tensor, *shape, order: str = "C", copy=None) -> Tensor:
     """Same elements, new shape (one axis may be -1); ``x.reshape(2, 3)`` or ``((2, 3))``.
     Elements are read in C order (``np.reshape(t, s)`` passes ``order="C"``)."""
-    if order != "C":
-        raise ValueError(f"reshape: only order='C' is supported, got order={order!r}")
+    if order != "C" or copy is not None:  # ValueError: NumPy would swallow a TypeError
+        given = f"order={order!r}" if order != "C" else f"copy={copy!r}"
+        raise ValueError(f"reshape: only order='C' and copy=None are supported, got {given}")
     return _reshaped(x, sizes("reshape", shape, negative=True), "reshape")
 
 
@@ -99,10 +100,13 @@ def _transpose_rule(g, out, args, ctx, needs):
 def transpose(x: Tensor, *axes) -> Tensor:
     """Permute axes as NumPy does (reversed by default). PyTorch's ``transpose(a, b)``
     is :func:`swapaxes` here."""
-    if not axes or axes == (None,):  # reversed (.T; np.transpose(t) passes None)
+    if not axes or (len(axes) == 1 and axes[0] is None):  # reversed (.T; np.transpose(t))
         reverse = tuple(range(x.ndim - 1, -1, -1))  # a permutation that is its own inverse
         return record(x.data.transpose(), (x,), "transpose", _transpose_rule, reverse)
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+    if len(axes) == 1 and (
+        isinstance(axes[0], (tuple, list, range))
+        or (isinstance(axes[0], np.ndarray) and axes[0].ndim == 1)  # from np.argsort
+    ):
         axes = tuple(axes[0])  # transpose((1, 0)) as transpose(1, 0); normalize_axes checks them
     if (
         sorted(normalize_axes("transpose", axes, x.ndim)) != list(range(x.ndim))
