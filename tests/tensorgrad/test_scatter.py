@@ -23,15 +23,15 @@ from ..oracle import torch
 
 
 def routes_taken(monkeypatch) -> list:
-    """What ``_flat_positions`` answers in each backward that asks it (None: no flat route)."""
+    """What ``_row_starts`` answers in each backward that asks it (None: no flat route)."""
     answers = []
-    real = _dual._flat_positions
+    real = _dual._row_starts
 
     def spy(index, shape):
         answers.append(real(index, shape))
         return answers[-1]
 
-    monkeypatch.setattr(_dual, "_flat_positions", spy)
+    monkeypatch.setattr(_dual, "_row_starts", spy)
     return answers
 
 
@@ -57,17 +57,21 @@ def gathers(draw):
         low = 0 if np.dtype(dtype).kind == "u" else -n
         arrays.append(draw(hnp.arrays(dtype, sub, elements=st.integers(low, n - 1))))
     seed = draw(st.integers(0, 2**32 - 1))
-    return shape, tuple(arrays), np.random.default_rng(seed)
+    block = draw(st.sampled_from([1, 5, _dual.SCATTER_BLOCK]))
+    return shape, tuple(arrays), np.random.default_rng(seed), block
 
 
 @given(gathers())
 def test_flat_scatter_matches_the_definition(case) -> None:
     """The flat route on every shape the strategy draws, however small (the threshold
-    is set to 0 so that it runs)."""
-    shape, arrays, rng = case
+    is set to 0 so that it runs), in blocks of one pick or a few elements too."""
+    shape, arrays, rng, block = case
     x = tg.tensor(rng.standard_normal(shape), requires_grad=True)
     index = arrays[0] if len(arrays) == 1 else arrays
-    with mock.patch.object(_dual, "FLAT_SCATTER_MIN", 0):
+    with (
+        mock.patch.object(_dual, "FLAT_SCATTER_MIN", 0),
+        mock.patch.object(_dual, "SCATTER_BLOCK", block),
+    ):
         y = x[index]
         g = rng.standard_normal(y.shape)
         y.backward(gradient=g)
