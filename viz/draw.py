@@ -454,7 +454,9 @@ def _tensor_label(node: Any, number: int, opts: _Options, fill: str, border: str
         rows.append(escape(array_summary(data), 200))
     show, g, suffix = _grad_shown(node, number, opts)
     if show and g is not None:
-        rows.append("grad ?" if isinstance(g, str) else f"grad {describe_grad(g)}{suffix}")
+        rows.append(
+            "grad ?" if isinstance(g, str) else f"grad {escape(describe_grad(g), 200)}{suffix}"
+        )
     body = "".join(f"<tr><td>{r}</td></tr>" for r in rows)
     width = 2 if number == 0 or (opts.overlay and opts.overlay.current == number) else 1
     return (

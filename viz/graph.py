@@ -261,12 +261,15 @@ def array_summary(a: np.ndarray) -> str:
 
 
 def describe_grad(g: Any) -> str:
-    """A gradient in a few characters: "0.5" or "(2, 3) norm 1.234"."""
+    """A gradient in a few characters: "0.5", its values when they are few (as
+    :func:`array_summary` shows data: "[1, 0]"), or "(2, 3) norm 1.234"."""
     g = grad_array(g)
     if g is None:
         return "none"
     if isinstance(g, np.ndarray):
         if g.ndim == 0:
             return fmt(g)
+        if 0 < g.size <= 6:
+            return array_summary(g)
         return f"{shape_text(g.shape)} norm {fmt(grad_magnitude(g))}"
     return fmt(g)

@@ -155,7 +155,7 @@ def _grad_text(g: Any) -> str:
         return "none"
     if isinstance(g, np.ndarray) and g.ndim == 0:
         return fmt(g)
-    if isinstance(g, np.ndarray) and 0 < g.size <= 4:
+    if isinstance(g, np.ndarray) and 0 < g.size <= 6:  # in a row, as describe_grad shows them
         return "[" + ", ".join(fmt(x) for x in g.ravel()) + "]"
     return describe_grad(g)
 

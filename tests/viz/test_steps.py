@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
+import tensorgrad as tg
 import viz
 from micrograd import Value, add_all
 from micrograd.autodiff import topological_order
@@ -215,3 +217,13 @@ def test_a_node_without_a_rule_is_not_called_a_freed_graph():
     with pytest.raises(RuntimeError, match="no gradient rule for op 'custom'") as info:
         viz.backward_steps(c * 2)
     assert "retain_graph" not in str(info.value)
+
+
+def test_a_tensor_gradient_of_six_values_or_fewer_shows_them_and_a_larger_its_norm():
+    """The table and the drawings show a gradient's values where they show the data's."""
+    w = tg.tensor([1.0, -2.0, 3.0, 0.5, 4.0, -1.0], requires_grad=True)
+    v = tg.tensor(np.ones(7), requires_grad=True)
+    y = (w * 2.0).sum() + (v * 3.0).sum()
+    text = str(viz.backward_steps(y))
+    assert "+= [2, 2, 2, 2, 2, 2]" in text
+    assert f"+= (7,) norm {viz.graph.fmt(np.linalg.norm(np.full(7, 3.0)))}" in text
