@@ -64,10 +64,15 @@ def floating(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(np.result_type(x.dtype, np.float16))
 
 
+def accumulator(dtype):
+    """The dtype to sum values of ``dtype`` in: float32 for float16, as np.mean and PyTorch
+    do (65,504 ones overflow float16), else None (their own)."""
+    return np.float32 if dtype == np.float16 else None
+
+
 def _sum_kept(e: np.ndarray, axis) -> np.ndarray:
-    """Σ along ``axis``, kept as size 1; float16 accumulates in float32, as np.mean does
-    (65,504 ones overflow float16)."""
-    return e.sum(axis=axis, keepdims=True, dtype=np.float32 if e.dtype == np.float16 else None)
+    """Σ along ``axis``, kept as size 1 (float16 accumulates in float32)."""
+    return e.sum(axis=axis, keepdims=True, dtype=accumulator(e.dtype))
 
 
 def broadcast_scalar(g):

@@ -143,11 +143,9 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) 
         x = x.astype(dtype)
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
-    # float16 sums in float32, as np.mean does (eight values of 1e4 overflow float16).
-    wide = np.float32 if x.dtype == np.float16 else None
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
         data = (
-            np.add.reduce(x.data, axis=axes, keepdims=keepdims, dtype=wide) / n
+            np.add.reduce(x.data, axis=axes, keepdims=keepdims, dtype=d.accumulator(x.dtype)) / n
             if n
             else np.mean(x.data, axis=axes, keepdims=keepdims)
         )
@@ -193,9 +191,11 @@ def min(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  #
 def _spread(op: str, numpy_fn, rule, x: Tensor, axis, ddof: int, keepdims: bool) -> Tensor:
     axes = normalize_axes(op, axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
+    wide = d.accumulator(x.dtype)  # NumPy's float16 var sums in float16: inf past 65,504
     with np.errstate(invalid="ignore", divide="ignore"):
-        data = numpy_fn(x.data, axis=axes, ddof=ddof, keepdims=keepdims)
-    return record(np.asarray(data), (x,), op, rule, (axes, keepdims, n - ddof))
+        data = numpy_fn(x.data, axis=axes, ddof=ddof, keepdims=keepdims, dtype=wide)
+    data = np.asarray(data, dtype=x.dtype if wide else None)
+    return record(data, (x,), op, rule, (axes, keepdims, n - ddof))
 
 
 def var(

@@ -66,6 +66,22 @@ def test_float16_mean_neither_overflows_nor_loses_its_gradient() -> None:
     np.testing.assert_array_equal(odd.grad.data, np.float16(1 / 2049))
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_float16_var_and_std_of_many_values_do_not_overflow(name) -> None:
+    """NumPy's float16 var sums its 70,000 values in float16 and gives inf. Hand math: the
+    values alternate 1 and 3, so the mean is 2, the variance 1 and the std 1; d var/dx =
+    2 (x - 2) / n = ±2/n, d std/dx = (x - 2) / (n · std) = ±1/n."""
+    n = 70_000
+    x = tg.tensor(np.tile(np.array([1.0, 3.0], np.float16), n // 2), requires_grad=True)
+    y = getattr(x, name)()
+    y.backward()
+    assert y.dtype == x.grad.dtype == np.float16
+    assert y.item() == 1.0
+    slope = (2.0 if name == "var" else 1.0) / n
+    expected = np.tile(np.array([-slope, slope]), n // 2).astype(np.float16)
+    np.testing.assert_array_equal(x.grad.data, expected)
+
+
 @pytest.mark.parametrize(
     "data, dtype",
     [([1, 2], np.float32), (np.array([1.0, 2.0]), np.float32), ([1.7, 2.2], np.int64),
