@@ -170,8 +170,9 @@ def stable_softmax(x: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray, np.ndar
 def scatter_add(g, shape: tuple, index, basic: bool):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate).
 
-    ``basic`` (ints, slices, None, ...) never repeats a position, so a plain
-    assignment does; advanced indices go through ``np.add.at``.
+    ``basic`` (ints, slices, None, ...) never repeats a position, so a plain assignment
+    does; advanced indices go through ``np.add.at``: given each element's flat position
+    when the index picks whole rows (:func:`_row_starts`), else given the index itself.
     """
     if isinstance(g, Tensor):
         from .shape import scatter_add as tensor_scatter_add
@@ -190,35 +191,35 @@ def scatter_add(g, shape: tuple, index, basic: bool):
 # From about this many gradient elements on, the flat positions cost less than they save
 # (measured: 0.9x at 512, 2x at 2,048, 5.6x at 262,144 for rows of a table).
 FLAT_SCATTER_MIN = 1024
-SCATTER_BLOCK = 2**18  # gradient elements per np.add.at call: the positions take 8 bytes each
+SCATTER_BLOCK = 2**18  # positions made at a time (8 bytes each), unless one row is longer
 
 
 def _row_starts(index, shape: tuple):
-    """Where each row that ``index`` picks starts in the flattened ``shape`` (an array in
-    the shape of the picks), when ``index`` is integer arrays on the leading axes that
-    leave whole rows behind (``table[ids]``, ``x[i, j]`` for a 3-D ``x``); else None."""
+    """Where each row that ``index`` picks starts in the flattened ``shape``, in the order
+    it picks them, when ``index`` is integer arrays on the leading axes that leave whole
+    rows behind (``table[ids]``, ``x[i, j]`` for a 3-D ``x``); else None."""
     arrays = index if isinstance(index, tuple) else (index,)
     if len(arrays) >= len(shape) or not all(
         isinstance(a, np.ndarray) and a.dtype.kind in "iu" for a in arrays
     ):  # an index on every axis already gets the fast loop; slices and masks: none
         return None
-    # "wrap" maps a negative index to its position from the end (the forward checked
-    # that every index is in range); the arrays broadcast together as in the forward.
-    starts = np.ravel_multi_index(arrays, shape[: len(arrays)], mode="wrap")
-    if starts.ndim == 0:  # a single row: nothing to gain
-        return None
-    return starts * math.prod(shape[len(arrays) :])
+    # The arrays broadcast together, as in the forward. "wrap" takes -1 as the last row:
+    # right only because the forward has already refused every index out of range.
+    starts = np.ravel_multi_index(arrays, shape[: len(arrays)], mode="wrap").reshape(-1)
+    starts *= math.prod(shape[len(arrays) :])  # (a new array: ours to change)
+    return starts
 
 
 def _add_rows(flat_out, starts, g) -> None:
     """Add ``g``'s rows into ``flat_out`` at ``starts``, element by element through flat
     positions: given them, ``np.add.at`` runs its fast one-dimensional loop (given the
-    rows' index, it adds row by row, 5x slower for an embedding table's gradient). A
-    block of picks at a time, so the positions never take much memory."""
+    rows' index it adds row by row, 5x slower for an embedding table's gradient). A block
+    of rows at a time, so the positions never take much memory."""
     if not g.size:
         return
-    columns = np.arange(g.size // starts.size)
-    step = max(1, SCATTER_BLOCK // g[0].size)  # picks along the first axis per call
-    for lo in range(0, len(starts), step):
-        positions = starts[lo : lo + step].reshape(-1, 1) + columns
-        np.add.at(flat_out, positions.reshape(-1), g[lo : lo + step].reshape(-1))
+    rows = g.reshape(starts.size, -1)  # a view, unless g is broadcast (below a sum): a copy
+    columns = np.arange(rows.shape[1])
+    step = max(1, SCATTER_BLOCK // rows.shape[1])
+    for lo in range(0, starts.size, step):
+        positions = starts[lo : lo + step, None] + columns
+        np.add.at(flat_out, positions.reshape(-1), rows[lo : lo + step].reshape(-1))

@@ -8,6 +8,7 @@ upstream gradient back to the place it was picked from.
 
 from __future__ import annotations
 
+import tracemalloc
 from unittest import mock
 
 import hypothesis.extra.numpy as hnp
@@ -96,6 +97,28 @@ def test_large_gather_takes_the_flat_route_and_keeps_float32(monkeypatch) -> Non
     assert len(routes) == 1 and routes[0] is not None
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.data, scatter_by_loop(table.shape, (ids,), g), rtol=1e-5)
+
+
+@pytest.mark.parametrize("ids_shape", [(20_000,), (1, 20_000), (20_000, 1)])
+def test_the_flat_positions_take_a_block_at_a_time(monkeypatch, ids_shape) -> None:
+    """Positions are 8 bytes for every gradient element: built all at once for 20,000 rows
+    of 64 they take 10 MiB. In blocks of 4,096 they take 32 KiB, however the ids are
+    shaped (blocks once ran along the ids' first axis only: a batch of one was not split).
+    The peak is counted by tracemalloc, which sees NumPy's allocations."""
+    rng = np.random.default_rng(5)
+    shape = (2000, 64)
+    ids = rng.integers(0, shape[0], ids_shape)
+    g = rng.standard_normal(ids_shape + shape[1:]).astype(np.float32)
+    monkeypatch.setattr(_dual, "SCATTER_BLOCK", 4096)
+    tracemalloc.start()
+    try:
+        got = _dual.scatter_add(g, shape, ids, basic=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    made = got.nbytes + ids.size * 8  # the result (500 KiB), a start for each row (156 KiB)
+    assert peak < made + 256 * 1024, (peak, made)  # a block of positions (32 KiB), NumPy's own
+    np.testing.assert_allclose(got, scatter_by_loop(shape, (ids,), g), rtol=1e-5, atol=1e-5)
 
 
 def test_large_gather_on_two_axes_with_broadcast_arrays() -> None:
