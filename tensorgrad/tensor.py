@@ -527,6 +527,26 @@ def as_tensor(x: Any) -> Tensor:
     return _leaf(real_array("operand", x))
 
 
+def numpy_options(op: str, x: Any, out: Any = None, dtype: Any = None, others: Any = ()) -> Any:
+    """What NumPy's functions pass on to a tensor's method (``np.sum(t)`` is
+    ``t.sum(axis=None, out=None)``): ``x``, cast to ``dtype`` if one is given (NumPy's and
+    PyTorch's dtype= compute in it). ``out=`` and the ``others`` named are refused with a
+    ValueError naming ``op``: NumPy takes a TypeError from a method for "no such method"
+    and goes on with the bare array, outside the graph."""
+    refused = ([] if out is None else ["out"]) + sorted(others)
+    if refused:
+        raise ValueError(
+            f"{op}: {', '.join(name + '=' for name in refused)} not supported "
+            "(tensorgrad's ops return a new tensor)"
+        )
+    if dtype is None:
+        return x
+    try:
+        return x.astype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{op}: dtype={dtype!r}: {e}") from None
+
+
 def real_array(op: str, value: Any, keep_graphs: bool = False) -> np.ndarray:
     """``value`` (a Tensor, an array-like or a number) as an array of real numbers, read as
     :func:`plain_numbers` reads it; anything else is a TypeError naming ``op``."""

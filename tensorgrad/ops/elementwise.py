@@ -15,12 +15,12 @@ from ..tensor import (
     _grad_mode,
     as_tensor,
     mark_changed,
+    numpy_options,
     real_values,
     record,
     scalar_constant,
 )
 from . import _dual as d
-from .reduce import refuse_out
 
 
 def unbroadcast(g, shape: tuple):
@@ -429,15 +429,15 @@ def _relu_forward(x):
     return np.maximum(x, 0)
 
 
-def clip(x: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A002 - NumPy/PyTorch names
+def clip(x: Tensor, min=None, max=None, *, out=None, **options) -> Tensor:  # noqa: A002
     """Clamp to [min, max]: numbers, or arrays/tensors that broadcast with ``x``.
 
     As ``torch.clamp``: the gradient reaches ``x`` where min <= x <= max (boundaries
     included), ``min`` where x < min < max, and ``max`` where x > max or min > max
     (the result is then max, as ``np.clip`` gives).
     """
-    if out is not None:
-        refuse_out("clip", out)
+    if out is not None or options:  # np.clip(t, 0, 1, where=m) passes where= on to here
+        numpy_options("clip", x, out, others=options)
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
     lo, hi = (_clip_bound(v) for v in (min, max))

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, _grad_mode, real_array, record
+from ..tensor import Tensor, _grad_mode, numpy_options, real_array, record
 from . import _dual as d
 
 
@@ -41,17 +41,6 @@ def one_axis(op: str, axis, ndim: int) -> int:
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"{op}: axis must be one int, got {axis!r}")
     return normalize_axes(op, axis, ndim)[0] if ndim else 0
-
-
-def refuse_out(op: str, out) -> None:
-    """NumPy's functions call a tensor's own method with NumPy's options too (``np.sum(t)``
-    is ``t.sum(axis=None, out=None)``), so the methods take ``out=None``; any other ``out``
-    is refused. A ValueError: NumPy would take a TypeError as "no such method" and carry on
-    with the bare array, outside the graph."""
-    raise ValueError(
-        f"{op}: out= is not supported (tensorgrad's ops return a new tensor), "
-        f"got a {type(out).__name__} as out"
-    )
 
 
 def _kept_shape(shape: tuple, axes: tuple) -> tuple:
@@ -127,20 +116,16 @@ def _log_softmax_rule(g, out, args, ctx, needs):  # J^T g = g - softmax * Σ g
 def sum(  # noqa: A001
     x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
-    if out is not None:
-        refuse_out("sum", out)
-    if dtype is not None:  # summed in that dtype, as NumPy's and PyTorch's dtype= do
-        x = x.astype(dtype)
+    if out is not None or dtype is not None:
+        x = numpy_options("sum", x, out, dtype)
     axes = normalize_axes("sum", axis, x.ndim)
     data = np.add.reduce(x.data, axis=axes, keepdims=keepdims)  # np.sum without its wrapper
     return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) -> Tensor:
-    if out is not None:
-        refuse_out("mean", out)
-    if dtype is not None:
-        x = x.astype(dtype)
+    if out is not None or dtype is not None:
+        x = numpy_options("mean", x, out, dtype)
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
@@ -177,14 +162,14 @@ def _extremum(op: str, reduce, x: Tensor, axis, keepdims: bool) -> Tensor:
 def max(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Largest element(s); tied maxima share the gradient equally."""
     if out is not None:
-        refuse_out("max", out)
+        numpy_options("max", x, out)
     return _extremum("max", np.max, x, axis, keepdims)
 
 
 def min(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  # noqa: A001
     """Smallest element(s); tied minima share the gradient equally."""
     if out is not None:
-        refuse_out("min", out)
+        numpy_options("min", x, out)
     return _extremum("min", np.min, x, axis, keepdims)
 
 
@@ -202,10 +187,8 @@ def var(
     x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
     """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
-    if out is not None:
-        refuse_out("var", out)
-    if dtype is not None:
-        x = x.astype(dtype)
+    if out is not None or dtype is not None:
+        x = numpy_options("var", x, out, dtype)
     return _spread("var", np.var, _var_rule, x, axis, ddof, keepdims)
 
 
@@ -213,10 +196,8 @@ def std(
     x: Tensor, axis=None, ddof: int = 0, keepdims: bool = False, *, dtype=None, out=None
 ) -> Tensor:
     """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
-    if out is not None:
-        refuse_out("std", out)
-    if dtype is not None:
-        x = x.astype(dtype)
+    if out is not None or dtype is not None:
+        x = numpy_options("std", x, out, dtype)
     return _spread("std", np.std, _std_rule, x, axis, ddof, keepdims)
 
 
@@ -244,7 +225,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
     if out is not None:
-        refuse_out("argmax", out)
+        numpy_options("argmax", x, out)
     return Tensor(
         np.argmax(real_array("argmax", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,
@@ -254,7 +235,7 @@ def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
 def argmin(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
     if out is not None:
-        refuse_out("argmin", out)
+        numpy_options("argmin", x, out)
     return Tensor(
         np.argmin(real_array("argmin", x, keep_graphs=True), axis=axis, keepdims=keepdims),
         dtype=np.int64,

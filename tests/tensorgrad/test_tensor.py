@@ -496,17 +496,24 @@ def test_numpy_functions_on_a_tensor_give_a_tensor_in_the_graph(call, value, gra
 @pytest.mark.parametrize("name", ["sum", "mean", "var", "std"])
 def test_a_reduction_with_dtype_computes_in_that_dtype(name) -> None:
     """As NumPy's dtype= and PyTorch's sum(dtype=): the input is cast first, and the
-    gradient is cast back to the input's dtype."""
-    x32 = np.array([1.0, 2.0, 4.0], np.float32)
-    t = tg.tensor(x32, requires_grad=True)
+    gradient is cast back to the input's dtype. Hand math for x = [1, 2, 4]: mean 7/3,
+    variance 14/9 (Σ(x - 7/3)² / 3 = (16 + 1 + 25) / 27); d sum = 1, d mean = 1/3,
+    d var = 2 (x - 7/3) / 3, d std = (x - 7/3) / (3 std)."""
+    x = np.array([1.0, 2.0, 4.0])
+    std = np.sqrt(14 / 9)
+    value, grad = {
+        "sum": (7.0, np.ones(3)),
+        "mean": (7 / 3, np.full(3, 1 / 3)),
+        "var": (14 / 9, 2 * (x - 7 / 3) / 3),
+        "std": (std, (x - 7 / 3) / (3 * std)),
+    }[name]
+    t = tg.tensor(x.astype(np.float32), requires_grad=True)
     y = getattr(np, name)(t, dtype=np.float64)
     assert y.dtype == np.float64
-    np.testing.assert_allclose(y.data, getattr(np, name)(x32.astype(np.float64)), rtol=1e-15)
+    np.testing.assert_allclose(y.data, value, rtol=1e-15)
     y.backward()
     assert t.grad.dtype == np.float32
-    t64 = tg.tensor(x32.astype(np.float64), requires_grad=True)
-    getattr(t64, name)().backward()
-    np.testing.assert_allclose(t.grad.data, t64.grad.data, rtol=1e-6)
+    np.testing.assert_allclose(t.grad.data, grad, rtol=1e-6)
 
 
 def test_numpy_argmax_on_a_tensor_gives_an_integer_tensor() -> None:
@@ -518,15 +525,27 @@ def test_numpy_argmax_on_a_tensor_gives_an_integer_tensor() -> None:
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda t: np.sum(t, out=np.zeros(())), "sum: out= is not supported.*ndarray"),
+        (lambda t: np.sum(t, out=np.zeros(())), "sum: out= not supported"),
         (lambda t: np.max(t, axis=0, out=np.zeros(3)), "max: out="),
         (lambda t: np.var(t, out=np.zeros(())), "var: out="),
         (lambda t: np.clip(t, 0, 1, out=np.zeros((2, 3))), "clip: out="),
+        (lambda t: np.clip(t, 0, 1, where=X6 > 2), "clip: where= not supported"),
+        (lambda t: np.clip(t, 0, 1, casting="unsafe"), "clip: casting="),
         (lambda t: np.argmax(t, axis=1, out=np.zeros(2, np.intp)), "argmax: out="),
         (lambda t: np.reshape(t, 6, order="F"), "reshape: only order='C'.*order='F'"),
         (lambda t: np.reshape(t, 6, copy=True), "reshape: .*copy=True"),
     ],
-    ids=["sum-out", "max-out", "var-out", "clip-out", "argmax-out", "reshape-F", "reshape-copy"],
+    ids=[
+        "sum-out",
+        "max-out",
+        "var-out",
+        "clip-out",
+        "clip-where",
+        "clip-casting",
+        "argmax-out",
+        "reshape-F",
+        "reshape-copy",
+    ],  # fmt: skip
 )
 def test_numpy_options_a_tensor_op_cannot_honour_are_refused(call, message) -> None:
     """A ValueError: where NumPy calls the method through _wrapfunc (clip, argmax, reshape)
@@ -535,6 +554,12 @@ def test_numpy_options_a_tensor_op_cannot_honour_are_refused(call, message) -> N
     with pytest.raises(ValueError, match=message):
         call(t)
     np.testing.assert_array_equal(t.data, X6)
+
+
+def test_a_dtype_a_tensor_that_requires_grad_cannot_take_is_refused_naming_the_op() -> None:
+    t = tg.tensor(X6, requires_grad=True)
+    with pytest.raises(TypeError, match="sum: dtype=.*int64.*only become floating"):
+        np.sum(t, dtype=np.int64)
 
 
 @pytest.mark.parametrize(
