@@ -34,6 +34,7 @@ __all__ = [
     "grad_array",
     "grad_magnitude",
     "describe_grad",
+    "FEW_VALUES",
 ]
 
 MAX_LABEL = 40  # characters of user text shown per label; longer text is cut with "…"
@@ -241,11 +242,14 @@ def shape_text(shape: tuple) -> str:
     return str(tuple(int(s) for s in shape))
 
 
+FEW_VALUES = 6  # an array of at most this many elements is shown value by value
+
+
 def array_summary(a: np.ndarray) -> str:
-    """A few values (≤ 6 elements) or "mean … std …" for a bigger array."""
+    """A few values (≤ FEW_VALUES elements) or "mean … std …" for a bigger array."""
     if a.size == 0:
         return "empty"
-    if a.size <= 6:
+    if a.size <= FEW_VALUES:
         if a.dtype.kind in "fc":
             return np.array2string(
                 a, separator=", ", formatter={"float_kind": fmt}, max_line_width=60
@@ -269,7 +273,7 @@ def describe_grad(g: Any) -> str:
     if isinstance(g, np.ndarray):
         if g.ndim == 0:
             return fmt(g)
-        if 0 < g.size <= 6:
+        if 0 < g.size <= FEW_VALUES:
             return array_summary(g)
         return f"{shape_text(g.shape)} norm {fmt(grad_magnitude(g))}"
     return fmt(g)

@@ -21,6 +21,7 @@ from micrograd.autodiff import backward_order, set_grad_enabled
 
 from .draw import Drawing, Overlay, RenderError, _draw, _draw_arguments
 from .graph import (
+    FEW_VALUES,
     check_limit,
     describe_grad,
     escape,
@@ -155,7 +156,7 @@ def _grad_text(g: Any) -> str:
         return "none"
     if isinstance(g, np.ndarray) and g.ndim == 0:
         return fmt(g)
-    if isinstance(g, np.ndarray) and 0 < g.size <= 6:  # in a row, as describe_grad shows them
+    if isinstance(g, np.ndarray) and 0 < g.size <= FEW_VALUES:  # in one row, for the table
         return "[" + ", ".join(fmt(x) for x in g.ravel()) + "]"
     return describe_grad(g)
 
