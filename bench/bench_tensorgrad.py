@@ -343,32 +343,23 @@ def bench_mlp(table: Table, quick: bool) -> None:
 CHAIN = 300
 
 
-def chain_tensorgrad(x0: np.ndarray):
-    x = tg.Tensor(x0, requires_grad=True)
-    h = x
+def chain(leaf):
+    """The per-op chain from a fresh leaf that requires grad (tensorgrad's or PyTorch's)."""
+    h = leaf
     for _ in range(CHAIN // 3):
         h = ((h * 1.01) + 0.01).tanh()
     h.sum().backward()
-    return x.grad
-
-
-def chain_torch(x0):
-    x = x0.detach().requires_grad_(True)
-    h = x
-    for _ in range(CHAIN // 3):
-        h = ((h * 1.01) + 0.01).tanh()
-    h.sum().backward()
-    return x.grad
+    return leaf.grad
 
 
 def bench_per_op(table: Table, quick: bool) -> None:
     block, repeats = (0.02, 3) if quick else (0.1, 9)
     x0 = np.linspace(-1, 1, 8)
-    contenders = {"tensorgrad": partial(chain_tensorgrad, x0)}
+    contenders = {"tensorgrad": lambda: chain(tg.Tensor(x0, requires_grad=True))}
     if torch is not None:
         th_x0 = torch.from_numpy(x0)
-        np.testing.assert_allclose(chain_tensorgrad(x0).data, chain_torch(th_x0).numpy())
-        contenders["torch"] = partial(chain_torch, th_x0)
+        contenders["torch"] = lambda: chain(th_x0.detach().requires_grad_(True))
+        np.testing.assert_allclose(contenders["tensorgrad"]().data, contenders["torch"]().numpy())
     t = time_side_by_side(contenders, block, repeats)
     per_op = {k: [v / CHAIN for v in samples] for k, samples in t.items()}
     name = f"2. per op ({CHAIN} ops on (8,), f64)"
@@ -433,13 +424,8 @@ def assert_same_result(got, want) -> None:
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * float(np.abs(want).max()))
 
 
-def bmm_tensorgrad(a, b) -> None:
-    a.grad = b.grad = None
-    c = a @ b
-    (c * c).sum().backward()
-
-
-def bmm_torch(a, b) -> None:
+def bmm_step(a, b) -> None:
+    """The step as an autograd engine runs it: tensorgrad's and PyTorch's spell it alike."""
     a.grad = b.grad = None
     c = a @ b
     (c * c).sum().backward()
@@ -459,15 +445,15 @@ def bench_bmm(table: Table, quick: bool) -> None:
                 assert_same_result(g, r)
         tg_a = tg.Tensor(a0, requires_grad=True)
         tg_b = tg.Tensor(b0, requires_grad=True)
-        bmm_tensorgrad(tg_a, tg_b)
+        bmm_step(tg_a, tg_b)
         assert_same_result(tg_a.grad.data, ref[1])
         assert_same_result(tg_b.grad.data, ref[2])
         contenders = {f"numpy {k}": partial(fn, a0, b0) for k, fn in variants.items()}
-        contenders["tensorgrad"] = partial(bmm_tensorgrad, tg_a, tg_b)
+        contenders["tensorgrad"] = partial(bmm_step, tg_a, tg_b)
         if torch is not None:
             th_a = torch.tensor(a0, requires_grad=True)
             th_b = torch.tensor(b0, requires_grad=True)
-            contenders["torch"] = partial(bmm_torch, th_a, th_b)
+            contenders["torch"] = partial(bmm_step, th_a, th_b)
         t = time_side_by_side(contenders, block, repeats)
         median = {k: statistics.median(v) for k, v in t.items()}
         best = min((k for k in t if k.startswith("numpy")), key=median.get)
@@ -486,32 +472,25 @@ def bench_bmm(table: Table, quick: bool) -> None:
 LONG = 100_000
 
 
-def long_chain_tensorgrad() -> float:
-    x = tg.Tensor(np.ones(1), requires_grad=True)
-    h = x
+def long_chain(leaf) -> float:
+    """The long chain from a fresh one-element leaf of 1.0 (tensorgrad's or PyTorch's)."""
+    h = leaf
     for _ in range(LONG // 2):  # 1 is a fixed point: 1 * 1.0001 - 0.0001 = 1
         h = h * 1.0001 - 0.0001
     h.sum().backward()
-    return x.grad.item()
-
-
-def long_chain_torch() -> float:
-    x = torch.ones(1, dtype=torch.float64, requires_grad=True)
-    h = x
-    for _ in range(LONG // 2):
-        h = h * 1.0001 - 0.0001
-    h.sum().backward()
-    return x.grad.item()
+    return leaf.grad.item()
 
 
 def bench_long_chain(table: Table, quick: bool) -> None:
     repeats = 1 if quick else 3
     expected = 1.0001 ** (LONG // 2)
-    assert abs(long_chain_tensorgrad() / expected - 1) < 1e-9
-    contenders = {"tensorgrad": long_chain_tensorgrad}
+    contenders = {"tensorgrad": lambda: long_chain(tg.Tensor(np.ones(1), requires_grad=True))}
     if torch is not None:
-        assert abs(long_chain_torch() / expected - 1) < 1e-9
-        contenders["torch"] = long_chain_torch
+        contenders["torch"] = lambda: long_chain(
+            torch.ones(1, dtype=torch.float64, requires_grad=True)
+        )
+    for run in contenders.values():
+        assert abs(run() / expected - 1) < 1e-9
     t = time_side_by_side(contenders, 0, repeats, warmup=0)  # the check above warmed up
     name = f"4. {LONG:,}-op chain, 1 element"
     table.compare(name, t["tensorgrad"], "torch", t.get("torch"), "s", 1.0)
@@ -542,12 +521,8 @@ def embed_numpy_variants() -> dict[str, Callable]:
     return {"np.add.at on ids": rows, "np.add.at on flat positions": flat}
 
 
-def embed_tensorgrad(table, ids, g) -> None:
-    table.grad = None
-    (table[ids] * g).sum().backward()
-
-
-def embed_torch(table, ids, g) -> None:
+def embed_step(table, ids, g) -> None:
+    """The step as an autograd engine runs it (tensorgrad or PyTorch)."""
     table.grad = None
     (table[ids] * g).sum().backward()
 
@@ -563,13 +538,13 @@ def bench_embedding(table: Table, quick: bool) -> None:
     for fn in variants.values():
         assert_same_result(fn(e0, ids, g)[1], want)
     tg_e = tg.Tensor(e0, requires_grad=True)
-    embed_tensorgrad(tg_e, ids, g)
+    embed_step(tg_e, ids, g)
     assert_same_result(tg_e.grad.data, want)
     contenders = {f"numpy {k}": partial(fn, e0, ids, g) for k, fn in variants.items()}
-    contenders["tensorgrad"] = partial(embed_tensorgrad, tg_e, ids, g)
+    contenders["tensorgrad"] = partial(embed_step, tg_e, ids, g)
     if torch is not None:
         th_e = torch.tensor(e0, requires_grad=True)
-        contenders["torch"] = partial(embed_torch, th_e, torch.tensor(ids), torch.tensor(g))
+        contenders["torch"] = partial(embed_step, th_e, torch.tensor(ids), torch.tensor(g))
     t = time_side_by_side(contenders, block, repeats)
     name = "5. embedding grad float32"
     for peer in (*(f"numpy {k}" for k in variants), "torch"):
