@@ -12,7 +12,6 @@ so the same gradients give the same weights to rounding.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -317,19 +316,18 @@ class Optimizer:
             for k, v in entry.items()
         }
 
-    def __deepcopy__(self, memo: dict) -> Optimizer:
-        """A copy whose state belongs to the copied parameters (it is keyed by ``id``)."""
-        new = type(self).__new__(type(self))
-        memo[id(self)] = new
-        for name, value in vars(self).items():
-            if name != "state":
-                setattr(new, name, copy.deepcopy(value, memo))
-        new.state = {
-            id(mine): copy.deepcopy(self.state[id(p)], memo)
-            for p, mine in zip(self._params(), new._params())
-            if id(p) in self.state
-        }
-        return new
+    def __getstate__(self) -> dict:
+        """For copies and pickles: ``state`` is keyed by ``id(param)``, which the copy's
+        parameters do not have, so it travels as a list in parameter order."""
+        fields = dict(vars(self))
+        fields["state"] = [self.state.get(id(p)) for p in self._params()]
+        return fields
+
+    def __setstate__(self, fields: dict) -> None:
+        fields = dict(fields)
+        by_position = fields.pop("state")
+        vars(self).update(fields)
+        self.state = {id(p): s for p, s in zip(self._params(), by_position) if s is not None}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -260,6 +260,34 @@ def test_a_deep_copy_continues_like_the_original():
     assert opt.state[id(w)]["momentum_buffer"] is not opt2.state[id(w2)]["momentum_buffer"]
 
 
+def test_the_state_travels_by_parameter_position_so_a_pickled_optimizer_keeps_it():
+    """pickle (and multiprocessing) store what __reduce_ex__ gives and rebuild the objects
+    from it. The state was keyed by id(param), ids the rebuilt parameters do not have: Adam
+    restarted from step 0, silently. Here the stored fields are copied with new parameter
+    objects, as unpickling in another process makes them, and training goes on alike."""
+    import copy
+
+    rng = np.random.default_rng(0)
+    w, b = tg.Parameter(rng.standard_normal(3)), tg.Parameter(rng.standard_normal(1))
+    opt = optim.Adam([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        ((w * w).sum() + 3 * b.sum()).backward()
+        opt.step()
+    rebuild, args, stored = opt.__reduce_ex__(2)[:3]
+    assert not any(isinstance(k, int) for k in stored)  # no ids in what is stored
+    opt2 = rebuild(*args)
+    opt2.__setstate__(copy.deepcopy(stored))  # new parameters, as a fresh process has
+    w2, b2 = opt2.param_groups[0]["params"][0], opt2.param_groups[1]["params"][0]
+    assert w2 is not w and opt2.state[id(w2)]["step"] == 3
+    for p, q, o in ((w, b, opt), (w2, b2, opt2)):
+        o.zero_grad()
+        ((p * p).sum() + 3 * q.sum()).backward()
+        o.step()
+    np.testing.assert_array_equal(w2.data, w.data)
+    np.testing.assert_array_equal(b2.data, b.data)
+
+
 def test_zeroing_gradients_in_place_is_seen_by_a_graph_that_read_them():
     """zero_grad(set_to_none=False) changes .grad in place: a graph that used it as a
     constant refuses its backward (as PyTorch), and a gradient that is a graph itself

@@ -151,7 +151,7 @@ def test_real_tensor_source():
     w_line = _node_line(src, view.number(w))
     # six values or fewer are shown as the data is; more, as shape and norm (in the test above)
     rows = ["[" + ", ".join(fmt(v) for v in row) + "&#93;" for row in w.grad.data]
-    assert "grad [" + f",<br align=\"center\"/> ".join(rows) + "&#93;" in w_line, w_line
+    assert "grad [" + ',<br align="center"/> '.join(rows) + "&#93;" in w_line, w_line
     assert "norm" not in w_line
     assert "#fff3cf" in w_line
     assert "#fff3cf" not in _node_line(src, view.number(x))  # an input, not a parameter
