@@ -49,7 +49,9 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return _made(np.ones_like(np.asarray(t)), requires_grad)
 
 
-def arange(*args, dtype=np.float64, requires_grad: bool = False) -> Tensor:
+def arange(*args, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values, as ``np.arange`` and ``torch.arange``: integers (int64) from
+    integer arguments, so ``logits[tg.arange(n), labels]`` picks; float64 from floats."""
     return _made(np.arange(*args, dtype=dtype), requires_grad)
 
 

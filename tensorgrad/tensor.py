@@ -307,7 +307,7 @@ class Tensor:
         except (IndexError, ValueError, OverflowError) as e:
             raise type(e)(
                 f"item assignment: {e} (tensor of shape {self.shape} and dtype {self.dtype}, "
-                f"index {index!r})"
+                f"index {shown(index)})"
             ) from None
 
     # -- backward ---------------------------------------------------------------------------
@@ -624,6 +624,13 @@ def real_values(op: str, value: Any, dtype: Any = None, keep_graphs: bool = Fals
         return values if dtype is None else np.asarray(values, dtype)
     except (TypeError, ValueError, OverflowError) as e:  # a ragged list: ValueError
         raise type(e)(f"{op}: the values must be an array of real numbers; {e}") from None
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters, for error messages (an
+    index of a thousand ids would fill the screen)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _index_key(index: Any) -> Any:

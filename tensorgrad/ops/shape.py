@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, _index_key, as_tensor, record
+from ..tensor import Tensor, _index_key, as_tensor, record, shown
 from . import _dual as d
 from .elementwise import unbroadcast
 from .reduce import normalize_axes, one_axis
@@ -172,7 +172,7 @@ def getitem(x: Tensor, index) -> Tensor:
     try:
         data = x.data[key]
     except IndexError as e:
-        raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {index!r})") from None
+        raise IndexError(f"index: {e} (tensor of shape {x.shape}, index {shown(index)})") from None
     basic = _is_basic(key)
     if not basic and x.requires_grad:
         key = _own_arrays(key)

@@ -641,3 +641,15 @@ def test_an_in_place_operand_of_objects_is_refused_as_numpys_ufuncs_refuse_it():
         with np.errstate(all="raise"), pytest.raises(TypeError, match=r"in-place \+=: .*among"):
             t += operand
     np.testing.assert_array_equal(t.data, [3.0, 1.0])
+
+
+def test_an_index_in_an_error_is_shown_on_one_short_line():
+    """A thousand ids used to be printed whole, over many lines."""
+    t = tg.tensor(np.zeros((4, 5)))
+    with pytest.raises(IndexError) as info:
+        t[np.arange(1000)]
+    message = str(info.value)
+    assert "index 4 is out of bounds" in message and "(tensor of shape (4, 5), index" in message
+    assert "\n" not in message and len(message) < 200 and message.endswith("…)")
+    with pytest.raises(IndexError, match=r"item assignment: .*index array\(\[ ?0, .*…\)$"):
+        t[np.arange(1000)] = 1.0

@@ -127,6 +127,18 @@ def test_creation_functions_make_the_dtype_asked_for(make, dtype) -> None:
     assert make(dtype).dtype == dtype
 
 
+def test_arange_gives_integers_from_integers_as_numpy_and_pytorch_do() -> None:
+    """So the makemore idiom logits[arange(n), labels] picks one logit per row (hand math:
+    the gradient of their sum is 1 at each picked place, 0 elsewhere)."""
+    assert tg.arange(4).dtype == np.int64 and tg.arange(0.0, 1.0, 0.25).dtype == np.float64
+    logits = tg.tensor(np.zeros((3, 4)), requires_grad=True)
+    logits[tg.arange(3), np.array([2, 0, 3])].sum().backward()
+    np.testing.assert_array_equal(logits.grad.data, [[0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1]])
+    with pytest.raises(TypeError, match="int64"):  # as torch.arange(3, requires_grad=True)
+        tg.arange(3, requires_grad=True)
+    assert tg.arange(3, dtype=np.float32, requires_grad=True).requires_grad
+
+
 def test_creation_function_errors() -> None:
     assert tg.arange(4, dtype=np.int32).dtype == np.int32  # (NumPy has no bool arange)
     with pytest.raises(TypeError, match="full: value must be a real number, got NoneType"):
