@@ -110,7 +110,15 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         # As PyTorch: anything but a Parameter (or None) in a Parameter's place would
-        # silently leave parameters(), the optimizer's reach and state_dict().
+        # silently leave parameters(), the optimizer's reach and state_dict(); anything
+        # but a Tensor (or None) in a buffer's would leave state_dict() or break it.
+        if name in self.__dict__.get("_buffers", ()) and not (
+            value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter))
+        ):
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a buffer; assign a Tensor (or None) to it, "
+                f"not a {type(value).__name__}"
+            )
         if (
             value is not None
             and not isinstance(value, Parameter)
@@ -139,6 +147,47 @@ class Module:
 
     def _every_parameter_name(self) -> list[tuple[str, Parameter]]:
         return [(n, p) for n, p in _walk(self, unique=False) if isinstance(p, Parameter)]
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Keep ``tensor`` as ``self.<name>``: state that is not trained, such as a batch
+        norm's running mean. It is no Parameter (the optimizer leaves it alone), and if
+        ``persistent`` it is saved and loaded with the Parameters by the state dicts."""
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"register_buffer: the name must be an identifier, got {name!r}")
+        if isinstance(self.__dict__.get(name), Parameter):
+            raise KeyError(f"register_buffer: {name!r} is a Parameter of this module already")
+        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+            raise TypeError(
+                f"register_buffer: {name!r} must be a Tensor (or None), not a "
+                f"{type(tensor).__name__}"
+            )
+        if "_buffers" not in self.__dict__:
+            object.__setattr__(self, "_buffers", {})
+        self._buffers[name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self) -> list[tuple[str, Tensor]]:
+        """``(name, Tensor)`` pairs of the buffers, module by module as ``modules()``."""
+        return [(n, b) for n, b, _ in self._every_buffer_name(unique=True)]
+
+    def buffers(self) -> list[Tensor]:
+        return [b for _, b in self.named_buffers()]
+
+    def _every_buffer_name(self, unique: bool = False) -> list[tuple[str, Tensor, bool]]:
+        """(dotted name, tensor, persistent) of every buffer that is not None."""
+        found = []
+        for prefix, module in _walk(self, unique=unique):
+            if isinstance(module, Module):
+                for name, persistent in module.__dict__.get("_buffers", {}).items():
+                    tensor = module.__dict__.get(name)
+                    if tensor is not None:
+                        found.append((f"{prefix}.{name}" if prefix else name, tensor, persistent))
+        return found
+
+    def _every_state_name(self) -> list[tuple[str, Tensor]]:
+        """What the state dicts hold: the Parameters, then the persistent buffers."""
+        buffers = [(n, b) for n, b, persistent in self._every_buffer_name() if persistent]
+        return self._every_parameter_name() + buffers
 
     def named_modules(self) -> list[tuple[str, Module]]:
         """``(name, Module)`` pairs, this module first (named ``""``), then pre-order."""
@@ -200,17 +249,18 @@ class Module:
     # -- state dicts --------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An ordered ``name -> ndarray`` dict of copies of the Parameters' data.
+        """An ordered ``name -> ndarray`` dict of copies of the Parameters' data, then of
+        the persistent buffers'.
 
         A Parameter shared by two modules (tied weights) is listed under each of its
         names, as PyTorch does, so the names match the model's attributes one to one.
         """
-        return OrderedDict((n, p.data.copy()) for n, p in self._every_parameter_name())
+        return OrderedDict((n, p.data.copy()) for n, p in self._every_state_name())
 
     def load_state_dict(
         self, state_dict: Mapping[str, Any], strict: bool = True
     ) -> IncompatibleKeys:
-        """Copy ``state_dict``'s arrays into the Parameters, all or nothing.
+        """Copy ``state_dict``'s arrays into the Parameters and buffers, all or nothing.
 
         Every entry is checked first. Missing and unexpected names (when ``strict``)
         and entries of the wrong shape or kind (always) are reported together in one
@@ -220,7 +270,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping, got {type(state_dict).__name__}")
-        own = dict(self._every_parameter_name())
+        own = dict(self._every_state_name())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems, arrays = [], {}

@@ -196,6 +196,71 @@ def _tie(model):
     return model
 
 
+class RunningMean(nn.Module):
+    """A batch norm's bookkeeping, cut down: a running mean of the batches, a count, and a
+    scratch buffer that is not saved."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(width))
+        self.register_buffer("running_mean", tg.zeros(width))
+        self.register_buffer("seen", tg.tensor(0, dtype=np.int64))
+        self.register_buffer("scratch", tg.zeros(2), persistent=False)
+
+    def forward(self, x):
+        if self.training:
+            with tg.no_grad():  # a new tensor in the buffer's place, as PyTorch code does
+                self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(axis=0)
+                self.seen += 1
+        return (x - self.running_mean) * self.scale
+
+
+def test_buffers_are_saved_and_loaded_with_the_parameters(tmp_path):
+    """Hand math: after batches with means [1, 2] and [3, 4] the running mean is
+    0.1·[3, 4] + 0.9·0.1·[1, 2] = [0.39, 0.58], and two batches were seen."""
+    model = nn.Sequential(RunningMean(2))
+    model(tg.tensor([[0.0, 1.0], [2.0, 3.0]]))
+    model(tg.tensor([[3.0, 4.0]]))
+    assert list(model.state_dict()) == ["0.scale", "0.running_mean", "0.seen"]
+    assert [n for n, _ in model.named_buffers()] == ["0.running_mean", "0.seen", "0.scratch"]
+    assert model.parameters() == [model[0].scale]  # the optimizer's reach: no buffers
+    np.testing.assert_allclose(model.state_dict()["0.running_mean"], [0.39, 0.58])
+    tg.save(model.state_dict(), tmp_path / "bn.npz")
+    fresh = nn.Sequential(RunningMean(2)).eval()
+    fresh.load_state_dict(tg.load(tmp_path / "bn.npz"))
+    np.testing.assert_allclose(fresh[0].running_mean.data, [0.39, 0.58])
+    assert fresh[0].seen.item() == 2 and fresh[0].seen.dtype == np.int64
+    np.testing.assert_allclose(fresh(tg.tensor([[1.0, 1.0]])).data, [[0.61, 0.42]])
+
+
+def test_a_state_dict_without_a_buffer_is_refused_whole():
+    model = RunningMean(2)
+    state = model.state_dict()
+    del state["running_mean"]
+    state["scale"] = np.full(2, 5.0)
+    with pytest.raises(RuntimeError, match='Missing key.*"running_mean"'):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.scale.data, [1.0, 1.0])  # nothing was changed
+    model.load_state_dict(state, strict=False)
+    np.testing.assert_array_equal(model.scale.data, [5.0, 5.0])
+
+
+def test_buffer_mistakes_are_named():
+    model = RunningMean(2)
+    with pytest.raises(TypeError, match="running_mean is a buffer; assign a Tensor"):
+        model.running_mean = np.zeros(2)
+    with pytest.raises(TypeError, match="'extra' must be a Tensor .*ndarray"):
+        model.register_buffer("extra", np.zeros(2))
+    with pytest.raises(TypeError, match="'extra' must be a Tensor .*Parameter"):
+        model.register_buffer("extra", nn.Parameter(np.zeros(2)))
+    with pytest.raises(KeyError, match="'scale' is a Parameter"):
+        model.register_buffer("scale", tg.zeros(2))
+    with pytest.raises(ValueError, match="identifier"):
+        model.register_buffer("a.b", tg.zeros(2))
+    model.running_mean = None  # as PyTorch: a buffer may be None, and is then not saved
+    assert list(model.state_dict()) == ["scale", "seen"]
+
+
 def test_state_dict_lists_shared_parameters_under_every_name_as_torch():
     class Tied(nn.Module):
         Linear = nn.Linear
