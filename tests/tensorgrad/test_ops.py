@@ -1282,3 +1282,15 @@ def test_power_slope_in_the_exponent_of_an_integer_base_takes_the_log_in_the_res
     (a**b).sum().backward()
     exact = np.array([2, 3, 100.0]) ** [0.5, 1.0, 2.0] * np.log([2, 3, 100.0])
     np.testing.assert_allclose(b.grad.data, exact, rtol=1e-6)
+
+
+def test_sigmoid_is_within_a_few_ulp_of_the_exact_value() -> None:
+    """The reference: 1 / (1 + e^-x) in 40-digit decimals. exp(-logaddexp(0, -x)) was
+    32 ulp off in float64 for x in [-40, -1] (PyTorch: 2)."""
+    import decimal
+
+    decimal.getcontext().prec = 40
+    xs = np.concatenate([np.linspace(-40, 40, 801), [-700.0, -1e-12, 0.0, 1e-12, 700.0]])
+    exact = np.array([float(1 / (1 + (-decimal.Decimal(float(x))).exp())) for x in xs])
+    got = tg.tensor(xs).sigmoid().data
+    assert np.max(np.abs(got - exact) / np.spacing(exact)) <= 4
