@@ -132,6 +132,10 @@ class Module:
             )
         object.__setattr__(self, name, value)
 
+    def __delattr__(self, name: str) -> None:
+        self.__dict__.get("_buffers", {}).pop(name, None)  # del m.buf unregisters it
+        object.__delattr__(self, name)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
@@ -154,8 +158,11 @@ class Module:
         ``persistent`` it is saved and loaded with the Parameters by the state dicts."""
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"register_buffer: the name must be an identifier, got {name!r}")
-        if isinstance(self.__dict__.get(name), Parameter):
-            raise KeyError(f"register_buffer: {name!r} is a Parameter of this module already")
+        if hasattr(self, name) and name not in self.__dict__.get("_buffers", ()):
+            raise KeyError(  # as PyTorch: a Parameter, a submodule, a method, training...
+                f"register_buffer: attribute {name!r} already exists "
+                f"({type(getattr(self, name)).__name__})"
+            )
         if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
             raise TypeError(
                 f"register_buffer: {name!r} must be a Tensor (or None), not a "
@@ -167,8 +174,14 @@ class Module:
         object.__setattr__(self, name, tensor)
 
     def named_buffers(self) -> list[tuple[str, Tensor]]:
-        """``(name, Tensor)`` pairs of the buffers, module by module as ``modules()``."""
-        return [(n, b) for n, b, _ in self._every_buffer_name(unique=True)]
+        """``(name, Tensor)`` pairs of the buffers, module by module as ``modules()``,
+        each tensor once."""
+        seen: set[int] = set()
+        return [
+            (n, b)
+            for n, b, _ in self._every_buffer_name(unique=True)
+            if not (id(b) in seen or seen.add(id(b)))
+        ]
 
     def buffers(self) -> list[Tensor]:
         return [b for _, b in self.named_buffers()]
@@ -287,6 +300,8 @@ class Module:
                 continue
             if arr.dtype.kind not in "biuf":
                 problems.append(f"{name}: dtype {arr.dtype} is not numeric")
+            elif not p.data.flags.writeable:  # e.g. a buffer that is a broadcast view
+                problems.append(f"{name}: the model's array is read-only, it cannot be loaded")
             elif arr.shape != p.data.shape:
                 problems.append(
                     f"size mismatch for {name}: shape {arr.shape} in the state dict, "

@@ -253,12 +253,38 @@ def test_buffer_mistakes_are_named():
         model.register_buffer("extra", np.zeros(2))
     with pytest.raises(TypeError, match="'extra' must be a Tensor .*Parameter"):
         model.register_buffer("extra", nn.Parameter(np.zeros(2)))
-    with pytest.raises(KeyError, match="'scale' is a Parameter"):
-        model.register_buffer("scale", tg.zeros(2))
+    for taken in ("scale", "training", "forward"):  # a Parameter, a flag, a method
+        with pytest.raises(KeyError, match=f"attribute '{taken}' already exists"):
+            model.register_buffer(taken, tg.zeros(2))
+    assert isinstance(model.scale, nn.Parameter) and model.training is True
     with pytest.raises(ValueError, match="identifier"):
         model.register_buffer("a.b", tg.zeros(2))
     model.running_mean = None  # as PyTorch: a buffer may be None, and is then not saved
     assert list(model.state_dict()) == ["scale", "seen"]
+    del model.seen  # unregisters it, as PyTorch
+    model.seen = 3
+    assert list(model.state_dict()) == ["scale"] and model.seen == 3
+
+
+def test_a_buffer_shared_by_two_modules_is_listed_once():
+    shared = tg.zeros(2)
+    a, b = RunningMean(2), RunningMean(2)
+    a.register_buffer("extra", shared)
+    b.register_buffer("extra", shared)
+    model = nn.Sequential(a, b)
+    assert [n for n, _ in model.named_buffers()].count("1.extra") == 0
+    assert sum(buf is shared for buf in model.buffers()) == 1
+
+
+def test_a_read_only_array_is_reported_before_anything_is_loaded():
+    """A buffer may be an op's result whose array is a read-only broadcast view: np.copyto
+    failed on it after the Parameters before it had been loaded."""
+    model = RunningMean(2)
+    model.running_mean = tg.broadcast_to(tg.tensor([0.0]), (2,))
+    state = {"scale": np.full(2, 5.0), "running_mean": np.ones(2), "seen": np.array(1)}
+    with pytest.raises(RuntimeError, match="running_mean: the model's array is read-only"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.scale.data, [1.0, 1.0])
 
 
 def test_state_dict_lists_shared_parameters_under_every_name_as_torch():
