@@ -13,6 +13,7 @@ so the same gradients give the same weights to rounding.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -327,6 +328,15 @@ class Optimizer:
         fields = dict(fields)
         by_position = fields.pop("state")
         vars(self).update(fields)
+        if isinstance(by_position, dict):  # pickled keyed by the ids of another process
+            warnings.warn(
+                f"{type(self).__name__}: this pickle keys the optimizer's state by id(param) "
+                "(tensorgrad before 2026-12-07), which the loaded parameters do not have: the "
+                "state starts empty. Save optimizer.state_dict() to keep it.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            by_position = []
         self.state = {id(p): s for p, s in zip(self._params(), by_position) if s is not None}
 
     def __repr__(self) -> str:

@@ -288,6 +288,23 @@ def test_the_state_travels_by_parameter_position_so_a_pickled_optimizer_keeps_it
     np.testing.assert_array_equal(b2.data, b.data)
 
 
+def test_state_stored_by_ids_of_another_process_is_dropped_with_a_warning():
+    """What a pickle made before the state travelled by position holds: a dict keyed by
+    ids the loaded parameters do not have. It used to be zipped with them, and step()
+    failed on an int where a state dict should be."""
+    w = tg.Parameter([1.0, 2.0])
+    opt = optim.Adam([w], lr=0.1)
+    stored = opt.__getstate__()
+    stored["state"] = {123456789: {"step": 3}}
+    new = optim.Adam.__new__(optim.Adam)
+    with pytest.warns(RuntimeWarning, match="keys the optimizer's state by id"):
+        new.__setstate__(stored)
+    assert new.state == {}
+    w.grad = tg.tensor([1.0, 1.0])
+    new.step()  # Adam's first step moves each weight by lr
+    np.testing.assert_allclose(w.data, [0.9, 1.9])
+
+
 def test_zeroing_gradients_in_place_is_seen_by_a_graph_that_read_them():
     """zero_grad(set_to_none=False) changes .grad in place: a graph that used it as a
     constant refuses its backward (as PyTorch), and a gradient that is a graph itself
