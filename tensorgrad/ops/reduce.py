@@ -119,7 +119,8 @@ def sum(  # noqa: A001
     if out is not None or dtype is not None:
         x = numpy_options("sum", x, out, dtype)
     axes = normalize_axes("sum", axis, x.ndim)
-    data = np.add.reduce(x.data, axis=axes, keepdims=keepdims)  # np.sum without its wrapper
+    # np.sum without its wrapper; dtype= is the accumulator too (int8 stays int8, as NumPy)
+    data = np.add.reduce(x.data, axis=axes, keepdims=keepdims, dtype=dtype)
     return record(np.asarray(data), (x,), "sum", _sum_rule, (axes, keepdims))
 
 

@@ -528,6 +528,15 @@ def test_a_reduction_with_dtype_computes_in_that_dtype(name) -> None:
     np.testing.assert_allclose(t.grad.data, grad, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, bool])
+def test_sum_with_an_integer_dtype_sums_in_it_as_numpy_does(dtype) -> None:
+    """The reference: NumPy's own sum of the same array (100 · 3 wraps to 44 in int8)."""
+    data = np.array([100, 100, 100], np.int8)
+    got = np.sum(tg.tensor(data, dtype=np.int8), dtype=dtype)
+    want = np.sum(data, dtype=dtype)
+    assert got.dtype == want.dtype and got.item() == want
+
+
 def test_numpy_argmax_on_a_tensor_gives_an_integer_tensor() -> None:
     got = np.argmax(tg.tensor(X6, requires_grad=True), axis=1)
     assert isinstance(got, Tensor) and got.dtype == np.int64
