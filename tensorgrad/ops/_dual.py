@@ -57,7 +57,14 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     # σ(x) = 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0, in one expression:
     # no exp of a positive number, so ±1000 stay finite, and within 2 ulp of the exact value.
     x = floating(x)
-    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+    denominator = np.abs(x, out=np.empty_like(x))  # 1 + e^-|x|, then e^min(x, 0) over it,
+    np.negative(denominator, out=denominator)  # in two arrays of x's size
+    np.exp(denominator, out=denominator)
+    denominator += 1
+    out = np.minimum(x, 0, out=np.empty_like(x))
+    np.exp(out, out=out)
+    out /= denominator
+    return out
 
 
 def floating(x: np.ndarray) -> np.ndarray:
