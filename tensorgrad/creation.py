@@ -52,7 +52,13 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
 def arange(*args, dtype=None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values, as ``np.arange`` and ``torch.arange``: integers (int64) from
     integer arguments, so ``logits[tg.arange(n), labels]`` picks; float64 from floats."""
-    return _made(np.arange(*args, dtype=dtype), requires_grad)
+    data = np.arange(*args, dtype=dtype)
+    if requires_grad and data.dtype.kind != "f":
+        raise TypeError(
+            f"arange: {data.dtype} values (from integer arguments) cannot require grad; "
+            "pass float arguments or dtype=np.float64"
+        )
+    return _made(data, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=np.float64, requires_grad: bool = False) -> Tensor:

@@ -328,7 +328,7 @@ class Optimizer:
         fields = dict(fields)
         by_position = fields.pop("state")
         vars(self).update(fields)
-        if isinstance(by_position, dict):  # pickled keyed by the ids of another process
+        if isinstance(by_position, dict) and by_position:  # keyed by another process's ids
             warnings.warn(
                 f"{type(self).__name__}: this pickle keys the optimizer's state by id(param) "
                 "(tensorgrad before 2026-12-07), which the loaded parameters do not have: the "
@@ -336,6 +336,7 @@ class Optimizer:
                 RuntimeWarning,
                 stacklevel=2,
             )
+        if isinstance(by_position, dict):
             by_position = []
         self.state = {id(p): s for p, s in zip(self._params(), by_position) if s is not None}
 

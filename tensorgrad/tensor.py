@@ -527,12 +527,15 @@ def as_tensor(x: Any) -> Tensor:
     return _leaf(real_array("operand", x))
 
 
-def numpy_options(op: str, x: Any, out: Any = None, dtype: Any = None, others: Any = ()) -> Any:
+def numpy_options(
+    op: str, x: Any, out: Any = None, dtype: Any = None, others: Any = (), floating: bool = False
+) -> Any:
     """What NumPy's functions pass on to a tensor's method (``np.sum(t)`` is
     ``t.sum(axis=None, out=None)``): ``x``, cast to ``dtype`` if one is given (NumPy's and
-    PyTorch's dtype= compute in it). ``out=`` and the ``others`` named are refused with a
-    ValueError naming ``op``: NumPy takes a TypeError from a method for "no such method"
-    and goes on with the bare array, outside the graph."""
+    PyTorch's dtype= compute in it; only a floating one if ``floating``, for ops whose
+    result is one). ``out=`` and the ``others`` named are refused with a ValueError naming
+    ``op``: NumPy takes a TypeError from a method for "no such method" and goes on with
+    the bare array, outside the graph."""
     refused = ([] if out is None else ["out"]) + sorted(others)
     if refused:
         raise ValueError(
@@ -542,6 +545,8 @@ def numpy_options(op: str, x: Any, out: Any = None, dtype: Any = None, others: A
     if dtype is None:
         return x
     try:
+        if floating and np.dtype(dtype).kind != "f":
+            raise TypeError("its result is floating, so dtype= must be a floating type too")
         return x.astype(dtype)
     except TypeError as e:
         raise TypeError(f"{op}: dtype={dtype!r}: {e}") from None

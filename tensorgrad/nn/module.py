@@ -158,10 +158,12 @@ class Module:
         ``persistent`` it is saved and loaded with the Parameters by the state dicts."""
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"register_buffer: the name must be an identifier, got {name!r}")
-        if hasattr(self, name) and name not in self.__dict__.get("_buffers", ()):
+        if name == "_buffers" or (
+            hasattr(self, name) and name not in self.__dict__.get("_buffers", ())
+        ):
             raise KeyError(  # as PyTorch: a Parameter, a submodule, a method, training...
                 f"register_buffer: attribute {name!r} already exists "
-                f"({type(getattr(self, name)).__name__})"
+                f"({type(getattr(self, name, None)).__name__})"
             )
         if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
             raise TypeError(

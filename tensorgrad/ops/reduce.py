@@ -126,7 +126,7 @@ def sum(  # noqa: A001
 
 def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) -> Tensor:
     if out is not None or dtype is not None:
-        x = numpy_options("mean", x, out, dtype)
+        x = numpy_options("mean", x, out, dtype, floating=True)
     axes = normalize_axes("mean", axis, x.ndim)
     n = int(np.prod([x.shape[a] for a in axes]))
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
@@ -189,7 +189,7 @@ def var(
 ) -> Tensor:
     """Variance with NumPy's default ``ddof=0`` (PyTorch's default is ``correction=1``)."""
     if out is not None or dtype is not None:
-        x = numpy_options("var", x, out, dtype)
+        x = numpy_options("var", x, out, dtype, floating=True)
     return _spread("var", np.var, _var_rule, x, axis, ddof, keepdims)
 
 
@@ -198,7 +198,7 @@ def std(
 ) -> Tensor:
     """Standard deviation with NumPy's default ``ddof=0``; its gradient is 0 where it is 0."""
     if out is not None or dtype is not None:
-        x = numpy_options("std", x, out, dtype)
+        x = numpy_options("std", x, out, dtype, floating=True)
     return _spread("std", np.std, _std_rule, x, axis, ddof, keepdims)
 
 

@@ -257,6 +257,10 @@ def test_buffer_mistakes_are_named():
         with pytest.raises(KeyError, match=f"attribute '{taken}' already exists"):
             model.register_buffer(taken, tg.zeros(2))
     assert isinstance(model.scale, nn.Parameter) and model.training is True
+    plain = nn.Linear(2, 2)  # no buffers yet: the registry's own name was free to take
+    with pytest.raises(KeyError, match="'_buffers' already exists"):
+        plain.register_buffer("_buffers", tg.zeros(1))
+    assert plain.named_buffers() == []
     with pytest.raises(ValueError, match="identifier"):
         model.register_buffer("a.b", tg.zeros(2))
     model.running_mean = None  # as PyTorch: a buffer may be None, and is then not saved
