@@ -95,6 +95,11 @@ def _children(module: Module, unique: bool = True) -> list[tuple[str, Module]]:
     ]
 
 
+def _fits_a_buffer(value: Any) -> bool:
+    """A buffer holds a Tensor that is no Parameter, or None."""
+    return value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter))
+
+
 class Module:
     """Base class for models: subclass it, set layers/Parameters as attributes, define
     ``forward``. Calling the module calls ``forward``.
@@ -112,9 +117,7 @@ class Module:
         # As PyTorch: anything but a Parameter (or None) in a Parameter's place would
         # silently leave parameters(), the optimizer's reach and state_dict(); anything
         # but a Tensor (or None) in a buffer's would leave state_dict() or break it.
-        if name in self.__dict__.get("_buffers", ()) and not (
-            value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter))
-        ):
+        if name in self.__dict__.get("_buffers", ()) and not _fits_a_buffer(value):
             raise TypeError(
                 f"{type(self).__name__}.{name} is a buffer; assign a Tensor (or None) to it, "
                 f"not a {type(value).__name__}"
@@ -165,7 +168,7 @@ class Module:
                 f"register_buffer: attribute {name!r} already exists "
                 f"({type(getattr(self, name, None)).__name__})"
             )
-        if tensor is not None and (not isinstance(tensor, Tensor) or isinstance(tensor, Parameter)):
+        if not _fits_a_buffer(tensor):
             raise TypeError(
                 f"register_buffer: {name!r} must be a Tensor (or None), not a "
                 f"{type(tensor).__name__}"

@@ -223,21 +223,18 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     return record(data, (x,), "log_softmax", _log_softmax_rule, axis)
 
 
+def _arg_extremum(op: str, numpy_fn, x, axis, keepdims: bool, out) -> Tensor:
+    if out is not None:
+        numpy_options(op, x, out)
+    data = numpy_fn(real_array(op, x, keep_graphs=True), axis=axis, keepdims=keepdims)
+    return Tensor(data, dtype=np.int64)
+
+
 def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the largest element (an integer tensor; not differentiable)."""
-    if out is not None:
-        numpy_options("argmax", x, out)
-    return Tensor(
-        np.argmax(real_array("argmax", x, keep_graphs=True), axis=axis, keepdims=keepdims),
-        dtype=np.int64,
-    )
+    return _arg_extremum("argmax", np.argmax, x, axis, keepdims, out)
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:
     """Index of the smallest element (an integer tensor; not differentiable)."""
-    if out is not None:
-        numpy_options("argmin", x, out)
-    return Tensor(
-        np.argmin(real_array("argmin", x, keep_graphs=True), axis=axis, keepdims=keepdims),
-        dtype=np.int64,
-    )
+    return _arg_extremum("argmin", np.argmin, x, axis, keepdims, out)
