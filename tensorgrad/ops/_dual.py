@@ -30,6 +30,19 @@ def locally_constant(x, values: np.ndarray):
     return record(np.asarray(values, dtype=x.dtype), (x,), "slope", _zero_rule)
 
 
+def gated(g, gate):
+    """``g * gate``, where ``gate`` is 0 on the flat side of relu, clip, maximum or minimum.
+
+    There the gradient is exactly 0, even where ``g`` is ±inf or nan: PyTorch selects
+    rather than multiplies, so ``relu(x).sqrt()`` at x < 0 gets 0, not 0 · inf = nan (as
+    the scalar engine does too). The multiply stays the fast path; the select runs only
+    when ``g`` holds a value that is not finite.
+    """
+    if not np.isfinite(raw(g)).all():
+        g = where(raw(gate) == 0, 0, g)
+    return g * gate
+
+
 def _zero_rule(g, out, args, ctx, needs):  # a locally constant function: derivative 0
     zeros = np.zeros(args[0].shape, raw(args[0]).dtype)
     return (Tensor(zeros) if isinstance(g, Tensor) else zeros,)

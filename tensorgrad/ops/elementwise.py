@@ -140,8 +140,8 @@ def _extremum_rule(g, out, args, ctx, needs):
     wa, wb = ctx  # each side's share of the gradient, see _extremum
     a, b = args
     return (
-        unbroadcast(g * wa, a.shape) if needs[0] else None,
-        unbroadcast(g * wb, b.shape) if needs[1] else None,
+        unbroadcast(d.gated(g, wa), a.shape) if needs[0] else None,
+        unbroadcast(d.gated(g, wb), b.shape) if needs[1] else None,
     )
 
 
@@ -394,7 +394,7 @@ def _sigmoid_rule(g, out, args, ctx, needs):  # σ' = σ(1 - σ)
 
 
 def _relu_rule(g, out, args, ctx, needs):  # 1 where out > 0 (out is >= 0, or nan)
-    return (g * d.locally_constant(out, d.raw(out) != 0),)  # a nan passes g, as PyTorch's
+    return (d.gated(g, d.locally_constant(out, d.raw(out) != 0)),)  # nan passes g, as PyTorch
 
 
 def _abs_rule(g, out, args, ctx, needs):  # sign(x), 0 at 0 and at nan (as PyTorch)
@@ -412,7 +412,8 @@ def _cos_rule(g, out, args, ctx, needs):
 
 def _clip_rule(g, out, args, ctx, needs):  # ctx: where each parent's gradient passes
     return tuple(
-        unbroadcast(g * mask, x.shape) if need else None for x, mask, need in zip(args, ctx, needs)
+        unbroadcast(d.gated(g, mask), x.shape) if need else None
+        for x, mask, need in zip(args, ctx, needs)
     )
 
 

@@ -1183,6 +1183,72 @@ def test_std_over_one_element_has_zero_gradient_as_torch(shape, axis) -> None:
     assert tg.gradcheck(lambda t: t.std(axis=axis), [tg.tensor(a, requires_grad=True)])
 
 
+# Ops with a flat side (slope 0) and the other operands they take, as (tensorgrad, torch).
+FLAT_SIDES = {
+    "relu": (lambda x, o: x.relu(), lambda x, o: x.relu()),
+    "clip numbers": (lambda x, o: x.clip(-0.5, 1.0), lambda x, o: x.clamp(-0.5, 1.0)),
+    "clip tensors": (lambda x, o: x.clip(o - 1, o), lambda x, o: x.clamp(o - 1, o)),
+    "maximum": (lambda x, o: tg.maximum(x, o), lambda x, o: torch.maximum(x, o)),
+    "minimum": (lambda x, o: tg.minimum(o, x), lambda x, o: torch.minimum(o, x)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", FLAT_SIDES)
+def test_flat_side_gets_zero_even_from_an_infinite_gradient_as_torch(name, dtype) -> None:
+    """Where relu, clip, maximum or minimum is flat, torch selects 0 for the gradient, so an
+    upstream ±inf or nan becomes 0 there, not 0 · inf = nan; elsewhere it passes as is."""
+    inf, nan = np.inf, np.nan
+    x0 = np.array([[-2.0, -1.0, 0.0, 0.5, 2.0, 3.0]] * 3, dtype=dtype)
+    other0 = np.array([[0.5], [0.0], [-1.0]], dtype=dtype)  # broadcast along the rows
+    g0 = np.array([[inf, -inf, nan, inf, -inf, nan]] * 2 + [[1.0, inf, 2.0, nan, -inf, 3.0]])
+    g0 = g0.astype(dtype)
+    fn, tfn = FLAT_SIDES[name]
+    x, other = tg.tensor(x0, requires_grad=True), tg.tensor(other0, requires_grad=True)
+    with np.errstate(all="ignore"):  # torch does not warn; NumPy would, in the reference
+        fn(x, other).backward(gradient=g0)
+    tx, tother = (torch.tensor(a, requires_grad=True) for a in (x0, other0))
+    tfn(tx, tother).backward(torch.tensor(g0))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    assert x.grad.dtype == dtype
+    if tother.grad is not None:
+        np.testing.assert_array_equal(other.grad.data, tother.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["relu", "clip numbers", "maximum"])
+def test_flat_side_second_derivative_of_a_sqrt_matches_torch(name) -> None:
+    """sqrt(relu(x)) and the like: the first derivative is 0 on the flat side, inf at the
+    kink (sqrt's slope at 0, times the slope there), and the second derivative agrees."""
+    fn, tfn = FLAT_SIDES[name]
+    a, v = np.array([-1.0, 0.0, 2.0]), np.array([1.0, 2.0, 3.0])
+    x = tg.tensor(a, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (gx,) = tg.grad(fn(x, tg.zeros(3)).sqrt().sum(), x, create_graph=True)
+        (hv,) = tg.grad((gx * v).sum(), x)
+    tx = torch.tensor(a, requires_grad=True)
+    (tgx,) = torch.autograd.grad(
+        tfn(tx, torch.zeros(3, dtype=tx.dtype)).sqrt().sum(), tx, create_graph=True
+    )
+    (thv,) = torch.autograd.grad((tgx * torch.tensor(v)).sum(), tx)
+    np.testing.assert_allclose(gx.data, tgx.detach().numpy())
+    np.testing.assert_allclose(hv.data, thv.numpy())
+
+
+def test_sqrt_of_relu_has_zero_gradient_on_the_flat_side_as_micrograd() -> None:
+    """d/dx sqrt(relu(x)) at x < 0: relu's slope 0 times sqrt's slope at 0 (inf). The flat
+    side wins, 0, in both engines (nan would spread through a whole batch's sum)."""
+    from micrograd import Value
+
+    x = tg.tensor([-1.0, 4.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        x.relu().sqrt().sum().backward()
+    values = [Value(-1.0), Value(4.0)]
+    for v in values:
+        v.relu().sqrt().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.25])  # 1 / (2 sqrt 4) = 0.25
+    assert [v.grad for v in values] == [0.0, 0.25]
+
+
 @pytest.mark.parametrize("index", [[], np.array([], dtype=np.int64)], ids=["list", "array"])
 def test_empty_list_index(index) -> None:
     """NumPy reads ``x[[]]`` as an empty integer index: shape (0, 3), zero gradient."""
