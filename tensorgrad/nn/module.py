@@ -95,6 +95,10 @@ def _children(module: Module, unique: bool = True) -> list[tuple[str, Module]]:
     ]
 
 
+def _prefixed(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix and name else prefix or name
+
+
 def _fits_a_buffer(value: Any) -> bool:
     """A buffer holds a Tensor that is no Parameter, or None."""
     return value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter))
@@ -144,13 +148,21 @@ class Module:
 
     # -- what is inside -----------------------------------------------------------------
 
-    def named_parameters(self) -> list[tuple[str, Parameter]]:
-        """``(name, Parameter)`` pairs in attribute order, each Parameter once."""
-        return [(n, p) for n, p in _walk(self) if isinstance(p, Parameter)]
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> list[tuple[str, Parameter]]:
+        """``(name, Parameter)`` pairs in attribute order, each Parameter once. As PyTorch:
+        ``prefix`` goes before every name, and ``recurse=False`` keeps to this module's own
+        Parameters (those in its lists and dicts too), not its submodules'."""
+        return [
+            (_prefixed(prefix, n), p)
+            for n, p in _walk(self, descend=recurse)
+            if isinstance(p, Parameter)
+        ]
 
-    def parameters(self) -> list[Parameter]:
+    def parameters(self, recurse: bool = True) -> list[Parameter]:
         """The Parameters, in attribute order, each once (a list, as micrograd's)."""
-        return [p for n, p in _walk(self) if isinstance(p, Parameter)]
+        return [p for _, p in self.named_parameters(recurse=recurse)]
 
     def _every_parameter_name(self) -> list[tuple[str, Parameter]]:
         return [(n, p) for n, p in _walk(self, unique=False) if isinstance(p, Parameter)]
@@ -178,28 +190,30 @@ class Module:
         self._buffers[name] = bool(persistent)
         object.__setattr__(self, name, tensor)
 
-    def named_buffers(self) -> list[tuple[str, Tensor]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> list[tuple[str, Tensor]]:
         """``(name, Tensor)`` pairs of the buffers, module by module as ``modules()``,
-        each tensor once."""
+        each tensor once; ``prefix`` and ``recurse`` as in ``named_parameters``."""
         seen: set[int] = set()
         return [
-            (n, b)
-            for n, b, _ in self._every_buffer_name(unique=True)
+            (_prefixed(prefix, n), b)
+            for n, b, _ in self._every_buffer_name(unique=True, recurse=recurse)
             if not (id(b) in seen or seen.add(id(b)))
         ]
 
-    def buffers(self) -> list[Tensor]:
-        return [b for _, b in self.named_buffers()]
+    def buffers(self, recurse: bool = True) -> list[Tensor]:
+        return [b for _, b in self.named_buffers(recurse=recurse)]
 
-    def _every_buffer_name(self, unique: bool = False) -> list[tuple[str, Tensor, bool]]:
+    def _every_buffer_name(
+        self, unique: bool = False, recurse: bool = True
+    ) -> list[tuple[str, Tensor, bool]]:
         """(dotted name, tensor, persistent) of every buffer that is not None."""
         found = []
-        for prefix, module in _walk(self, unique=unique):
+        for prefix, module in _walk(self, unique=unique) if recurse else [("", self)]:
             if isinstance(module, Module):
                 for name, persistent in module.__dict__.get("_buffers", {}).items():
                     tensor = module.__dict__.get(name)
                     if tensor is not None:
-                        found.append((f"{prefix}.{name}" if prefix else name, tensor, persistent))
+                        found.append((_prefixed(prefix, name), tensor, persistent))
         return found
 
     def _every_state_name(self) -> list[tuple[str, Tensor]]:

@@ -233,6 +233,36 @@ def test_buffers_are_saved_and_loaded_with_the_parameters(tmp_path):
     np.testing.assert_allclose(fresh(tg.tensor([[1.0, 1.0]])).data, [[0.61, 0.42]])
 
 
+def test_prefix_and_recurse_name_as_torch():
+    """named_parameters/named_buffers(prefix=, recurse=) and parameters/buffers(recurse=)
+    give the names torch gives the same model (torch lists a module's own Parameters
+    before its submodules'; within each module the order is the same)."""
+
+    def running_mean_in_torch():  # RunningMean's Parameter and buffers, in torch
+        m = torch.nn.Module()
+        m.scale = torch.nn.Parameter(torch.ones(2))
+        m.register_buffer("running_mean", torch.zeros(2))
+        m.register_buffer("seen", torch.tensor(0))
+        m.register_buffer("scratch", torch.zeros(2), persistent=False)
+        return m
+
+    model = nn.Sequential(RunningMean(2), nn.Linear(2, 1))
+    model.gain = nn.Parameter(np.ones(1))
+    th = torch.nn.Sequential(running_mean_in_torch(), torch.nn.Linear(2, 1))
+    th.gain = torch.nn.Parameter(torch.ones(1))
+    for prefix in ("", "net"):
+        for recurse in (True, False):
+            for method in ("named_parameters", "named_buffers"):
+                ours = getattr(model, method)(prefix=prefix, recurse=recurse)
+                theirs = getattr(th, method)(prefix=prefix, recurse=recurse)
+                assert sorted(n for n, _ in ours) == sorted(n for n, _ in theirs)
+                ours = getattr(model[0], method)(prefix=prefix, recurse=recurse)
+                theirs = getattr(th[0], method)(prefix=prefix, recurse=recurse)
+                assert [n for n, _ in ours] == [n for n, _ in theirs]
+    assert model.parameters(recurse=False) == [model.gain]
+    assert model.buffers(recurse=False) == [] and len(model.buffers()) == 3
+
+
 def test_a_state_dict_without_a_buffer_is_refused_whole():
     model = RunningMean(2)
     state = model.state_dict()
