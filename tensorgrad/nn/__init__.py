@@ -1,19 +1,22 @@
 """Neural-network building blocks: modules, layers, initialisation and functional ops.
 
 ``Module`` / ``Parameter`` (module.py), ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
-``Sigmoid``, ``Dropout``, ``MLP`` and loss modules (layers.py), ``init`` (weight
-initialisation and the default random generator) and ``functional`` (losses and
-activations as functions).
+``Sigmoid``, ``Dropout``, ``Embedding``, ``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss
+modules (layers.py), ``init`` (weight initialisation and the default random generator)
+and ``functional`` (losses, activations and normalisations as functions).
 """
 
 from . import functional, init, layers
 from .layers import (
     MLP,
+    BatchNorm1d,
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
+    Embedding,
     Identity,
+    LayerNorm,
     Linear,
     MSELoss,
     ReLU,

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import random
 from ..ops import _dual as d
-from ..tensor import Tensor, as_tensor, record, scalar_constant
+from ..tensor import Tensor, as_tensor, mark_changed, record, scalar_constant
 
 __all__ = [
     "relu",
@@ -24,6 +24,9 @@ __all__ = [
     "log_softmax",
     "linear",
     "dropout",
+    "embedding",
+    "layer_norm",
+    "batch_norm",
     "cross_entropy",
     "mse_loss",
     "binary_cross_entropy",
@@ -68,6 +71,107 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
     return x * (keep * scale)
 
 
+def embedding(ids, weight: Tensor) -> Tensor:
+    """The rows of ``weight`` (num_embeddings, dim) at ``ids``: shape ``ids.shape + (dim,)``.
+
+    ``ids`` are integers in [0, num_embeddings), as PyTorch requires (no negative ids
+    counting from the end); the gradient adds up in the rows used, once per use.
+    """
+    arr = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    weight = as_tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num, dim), got shape {weight.shape}")
+    return weight[_indices(arr, weight.shape[0], "embedding", ("id", "embeddings"))]
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Each sample normalised over its last ``len(normalized_shape)`` axes, as PyTorch:
+    ``(x - mean) / sqrt(var + eps) * weight + bias``, the variance biased (ddof 0)."""
+    x = as_tensor(x)
+    if isinstance(normalized_shape, int | np.integer):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(n) for n in normalized_shape)
+    if not shape or x.ndim < len(shape) or x.shape[x.ndim - len(shape) :] != shape:
+        raise ValueError(
+            f"layer_norm: normalized_shape {shape} must be the last axes of the input, got "
+            f"input of shape {x.shape}"
+        )
+    axes = tuple(range(-len(shape), 0))
+    return _affine(_standardized(x, axes, eps)[0], weight, bias)
+
+
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Each channel (axis 1) of an (N, C) or (N, C, L) input normalised, as PyTorch.
+
+    Training, with the batch's mean and biased variance; the running statistics (if
+    given) move ``momentum`` of the way to the batch's mean and *unbiased* variance, in
+    place. Otherwise with the running statistics.
+    """
+    x = as_tensor(x)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expected an (N, C) or (N, C, L) input, got {x.shape}")
+    channels = x.shape[1]
+    given = {"running_mean": running_mean, "running_var": running_var, "weight": weight}
+    for name, t in {**given, "bias": bias}.items():
+        if t is not None and t.shape != (channels,):
+            raise ValueError(
+                f"batch_norm: {name} has shape {t.shape}, the input {x.shape} has "
+                f"{channels} channels"
+            )
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    per_channel = (1, channels) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: without training=True it needs the running statistics")
+        mean, var = (t.data.reshape(per_channel) for t in (running_mean, running_var))
+        out = (x - mean) / np.sqrt(var + eps)
+    else:
+        count = x.size // channels if channels else 0
+        if count <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got "
+                f"input of shape {x.shape}"
+            )
+        out, mean, var = _standardized(x, axes, eps)
+        if running_mean is not None and running_var is not None:
+            unbiased = var.data * (count / (count - 1))
+            for stat, batch in ((running_mean, mean.data), (running_var, unbiased)):
+                stat.data *= 1 - momentum
+                stat.data += momentum * batch.reshape(channels).astype(stat.dtype, copy=False)
+                mark_changed(stat)
+    return _affine(out, *(t if t is None else t.reshape(per_channel) for t in (weight, bias)))
+
+
+def _standardized(x: Tensor, axes: tuple, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(var + eps) over ``axes``, the mean and the (biased) variance: a
+    graph of plain ops, so every order of derivative comes from their rules."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    return centered / (var + eps).sqrt(), mean, var
+
+
+def _affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    if weight is not None:
+        x = x * weight
+    return x if bias is None else x + bias
+
+
 def _check_reduction(reduction: str, op: str) -> None:
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -89,19 +193,27 @@ def _class_labels(labels, n: int, classes: int) -> np.ndarray:
         raise ValueError(
             f"cross_entropy: expected {n} labels (shape ({n},)), got shape {arr.shape}"
         )
+    return _indices(arr, classes, "cross_entropy", ("label", "classes"))
+
+
+def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.ndarray:
+    """Integers in [0, n) as int64 (a copy: the caller's array may change before backward),
+    or a ValueError/IndexError naming the first offender. Floats that hold whole numbers
+    pass. ``names``: what one index is and what the n things are, for the message."""
+    one, things = names
     if arr.dtype.kind == "f":
         bad = arr[arr != np.round(arr)]
         if bad.size:
-            raise ValueError(f"cross_entropy: labels must be integers, got {bad[0]!r}")
+            raise ValueError(f"{op}: {one}s must be integers, got {bad[0].item()!r}")
     elif arr.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy: labels must be integers, got dtype {arr.dtype}")
-    out_of_range = (arr < 0) | (arr >= classes)  # the labels as given: a cast could wrap them
+        raise ValueError(f"{op}: {one}s must be integers, got dtype {arr.dtype}")
+    out_of_range = (arr < 0) | (arr >= n)  # the values as given: a cast could wrap them
     if out_of_range.any():
         raise IndexError(
-            f"cross_entropy: label {arr[out_of_range][0]} is out of range for {classes} "
-            f"classes (labels must be in [0, {classes - 1}])"
+            f"{op}: {one} {arr[out_of_range][0]} is out of range for {n} {things} "
+            f"({one}s must be in [0, {n - 1}])"
         )
-    return arr.astype(np.int64)  # a copy: the labels may change before backward
+    return arr.astype(np.int64)
 
 
 def _cross_entropy_rule(g, out, args, ctx, needs):

@@ -1,4 +1,5 @@
-"""Layers: ``Linear``, ``Sequential``, activations, ``Dropout``, ``MLP`` (+ the micrograd bridge).
+"""Layers: ``Linear``, ``Sequential``, activations, ``Dropout``, ``Embedding``, ``LayerNorm``,
+``BatchNorm1d``, ``MLP`` (+ the micrograd bridge) and the loss modules.
 
 Parameters are float64 by default (tensorgrad's default dtype: Python numbers become
 float64); pass ``dtype=np.float32`` for single precision. Random initialisation uses
@@ -30,6 +31,9 @@ __all__ = [
     "Tanh",
     "Sigmoid",
     "Dropout",
+    "Embedding",
+    "LayerNorm",
+    "BatchNorm1d",
     "MLP",
     "CrossEntropyLoss",
     "MSELoss",
@@ -201,6 +205,121 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` learned vectors of size ``embedding_dim``: ``emb(ids)``
+    gives the rows at the integer ``ids``, shape ``ids.shape + (embedding_dim,)``.
+    Initialised N(0, 1), as PyTorch."""
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        dtype: Any = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_embeddings = _size("num_embeddings", num_embeddings)
+        self.embedding_dim = _size("embedding_dim", embedding_dim)
+        shape = (self.num_embeddings, self.embedding_dim)
+        self.weight = Parameter(np.zeros(shape, _float_dtype(dtype)))
+        init.normal_(self.weight, rng=_as_rng(rng))
+
+    def forward(self, ids: Any) -> Tensor:
+        return F.embedding(ids, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class LayerNorm(Module):
+    """Normalises each sample over its last axes (``normalized_shape``) to mean 0 and
+    variance 1, then scales by ``weight`` (ones) and shifts by ``bias`` (zeros), as PyTorch."""
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(normalized_shape, int | np.integer):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(_size("normalized_shape", n) for n in normalized_shape)
+        self.eps = float(eps)
+        dt = _float_dtype(dtype)
+        self.weight = Parameter(np.ones(self.normalized_shape, dt)) if elementwise_affine else None
+        has_bias = elementwise_affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape, dt)) if has_bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, affine={self.weight is not None}"
+
+
+class BatchNorm1d(Module):
+    """Normalises each channel of an (N, C) or (N, C, L) batch, as PyTorch.
+
+    Training, with the batch's statistics, while the running mean and variance (buffers,
+    saved in the state dict) follow them: ``momentum`` of the way each batch, or their
+    plain average over all batches so far when ``momentum`` is None. In ``eval()`` mode
+    it uses the running statistics (or still the batch's, if it keeps none).
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.num_features = _size("num_features", num_features)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        dt = _float_dtype(dtype)
+        n = self.num_features
+        self.weight = Parameter(np.ones(n, dt)) if affine else None
+        self.bias = Parameter(np.zeros(n, dt)) if affine else None
+        stats = track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(n, dt)) if stats else None)
+        self.register_buffer("running_var", Tensor(np.ones(n, dt)) if stats else None)
+        count = Tensor(0, dtype=np.int64) if stats else None
+        self.register_buffer("num_batches_tracked", count)
+
+    def forward(self, x: Any) -> Tensor:
+        tracking = self.training and self.running_mean is not None
+        momentum = self.momentum
+        if tracking and momentum is None:  # the plain average of every batch's statistics
+            momentum = 1 / (int(self.num_batches_tracked.data) + 1)
+        out = F.batch_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            training=self.training or self.running_mean is None,
+            momentum=momentum or 0.0,
+            eps=self.eps,
+        )
+        if tracking:  # counted once the batch went through
+            self.num_batches_tracked.data += 1
+            mark_changed(self.num_batches_tracked)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.weight is not None}, "
+            f"track_running_stats={self.running_mean is not None}"
+        )
 
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
