@@ -174,7 +174,8 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient.
 
-        All gradients are checked first, so a bad one changes no parameter and no state.
+        All gradients and parameters are checked first, so a bad one changes no parameter
+        and no state.
         """
         todo = []
         for group in self.param_groups:
@@ -185,6 +186,7 @@ class Optimizer:
                     continue
                 if not isinstance(g, np.ndarray) or g.shape != p.data.shape or g.dtype.kind != "f":
                     self._bad_grad(p, g)
+                self._check_param(p)
                 todo.append((p, g, group))
         state = self.state
         for p, g, group in todo:
@@ -193,10 +195,36 @@ class Optimizer:
             finally:  # a graph made before the step reads the old weights (np.seterr(all=
                 mark_changed(p)  # "raise") may stop an update midway: p changed all the same)
 
+    def _where(self, param) -> str:
+        """Who is speaking about which parameter: its index, as in the state dicts."""
+        i = next(i for i, p in enumerate(self._params()) if p is param)
+        return f"{type(self).__name__}.step: parameter {i}"
+
+    def _check_param(self, param) -> None:
+        """The update writes into ``param.data`` and reads its state: ``.data`` may have
+        been replaced since (by an integer or read-only array, or one of a new shape)."""
+        data = param.data
+        problem = None
+        if data.dtype.kind != "f":
+            problem = f"has dtype {data.dtype} (a parameter must be floating)"
+        elif not data.flags.writeable:
+            problem = "has read-only data (a broadcast view? copy it first)"
+        else:
+            state = self.state.get(id(param), {})
+            for key in self._state_arrays:
+                value = state.get(key)
+                if isinstance(value, np.ndarray) and value.shape != data.shape:
+                    problem = (
+                        f"has shape {data.shape}, but its {key!r} state has shape "
+                        f"{value.shape} (was .data replaced? start a new optimizer)"
+                    )
+                    break
+        if problem:
+            raise ValueError(f"{self._where(param)} {problem}; nothing was updated")
+
     def _bad_grad(self, param, grad) -> None:
         """Raise the error for ``param``'s bad gradient, naming its index (as in state dicts)."""
-        i = next(i for i, p in enumerate(self._params()) if p is param)
-        where = f"{type(self).__name__}.step: parameter {i}"
+        where = self._where(param)
         if not isinstance(grad, np.ndarray):
             raise TypeError(
                 f"{where}: gradient is a {type(grad).__name__}, not a Tensor or array; "

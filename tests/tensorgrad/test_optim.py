@@ -520,6 +520,34 @@ def test_repr_lists_the_groups():
     assert text.startswith("AdamW (") and "lr: 0.5" in text and "weight_decay: 0.01" in text
 
 
+@pytest.mark.parametrize("name", optim.__all__[1:])
+@pytest.mark.parametrize(
+    "replacement, message",
+    [
+        (np.ones(5), r"parameter 1 has shape \(5,\), but its '\w+' state has shape \(4,\)"),
+        (np.ones(4, np.int64), r"parameter 1 has dtype int64 \(a parameter must be floating"),
+        (np.broadcast_to(np.ones(1), (4,)), "parameter 1 has read-only data"),
+    ],
+    ids=["new shape", "integer", "read-only"],
+)
+def test_a_parameter_whose_data_was_replaced_is_refused_before_any_change(
+    name, replacement, message
+):
+    """The step used to update parameter 0 (and parameter 1's step count) before NumPy
+    failed on parameter 1's new .data with a bare broadcast or casting error."""
+    ps = [tg.Parameter(np.ones(3)), tg.Parameter(np.ones(4))]
+    opt = getattr(optim, name)(ps, lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    for p in ps:
+        p.grad = tg.tensor(np.ones(p.shape))
+    opt.step()  # now each parameter has state of its shape
+    ps[1].data = replacement
+    ps[1].grad = tg.tensor(np.ones(replacement.shape))
+    before = _snapshot(ps, opt)
+    with pytest.raises(ValueError, match=message + ".*nothing was updated"):
+        opt.step()
+    _assert_unchanged(ps, opt, before)
+
+
 def _snapshot(ps, opt):
     return [p.data.copy() for p in ps], opt.state_dict()
 
