@@ -37,6 +37,11 @@ a small protocol that every node type implements:
     called by :func:`backward` with a node's final gradient: a leaf accumulates
     it into ``.grad``; an interior node gets it only if ``node._retains_grad``
     (every Value shows its gradient; a Tensor only after ``retain_grad()``).
+``node._check_grads(nodes)``
+    called by :func:`backward` with every node about to receive a gradient, before any
+    does: raises if one's ``.grad`` cannot take it (a user assigned something else),
+    so a backward that fails there changes no ``.grad``. (One call for them all: a
+    Value graph hands thousands of nodes to it.)
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
 ``node._seed(gradient, graph, op, arg)`` / ``node._lift(g)``
@@ -375,6 +380,8 @@ def _propagate(
         try:
             _mode.in_pass = "backward" if wanted is None else "grad"
             _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted)
+            if receivers:  # all or nothing: a .grad that cannot take its gradient stops all
+                receivers[0]._check_grads(receivers)
             for node in receivers:
                 g, node._pass_grad = node._pass_grad, None
                 node._receive_grad(g)

@@ -26,6 +26,9 @@ _new = object.__new__  # a bare instance; the op methods fill in every slot them
 _OWN_RULE = object()  # _vjp's default: the node's own rule, as it is when the pass runs
 
 
+_grad_of = operator.attrgetter("grad")
+
+
 class Value:
     """A scalar node: ``data`` (float), ``grad`` (float), ``_prev`` (parents), ``_op``."""
 
@@ -114,6 +117,18 @@ class Value:
             self.grad = g
         else:
             self.grad += g
+
+    @staticmethod
+    def _check_grads(nodes: list) -> None:
+        if set(map(type, map(_grad_of, nodes))) <= {float}:  # at C speed: the usual case
+            return
+        for node in nodes:  # an interior node's .grad is replaced, a leaf's added to
+            if not (node._parents or isinstance(node.grad, numbers.Real | Value)):
+                raise TypeError(
+                    f"backward: {node!r} has a .grad of type {type(node.grad).__name__}, not a "
+                    "number; a Value's gradient adds up in a float: reset it with .grad = 0.0 "
+                    "(zero_grad() does)"
+                )
 
     def _free_saved(self) -> None:
         """A Value saves nothing beyond its numbers, so there is nothing to free."""

@@ -359,6 +359,31 @@ class Tensor:
             _check_backward(self, g, grads)
         return grads
 
+    @staticmethod
+    def _check_grads(nodes: list) -> None:
+        # PyTorch refuses such a .grad when it is assigned; here the backward that would add
+        # into it does, before any .grad changes (it used to broadcast, or fail midway).
+        for node in nodes:
+            if node.grad is not None:
+                node._check_grad()
+
+    def _check_grad(self) -> None:
+        grad = self.grad
+        if grad is None or not self._requires_grad:
+            return
+        fix = "set it to None (zero_grad() does) or to a Tensor like the tensor"
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"backward: a tensor's .grad is a {type(grad).__name__}; {fix}")
+        if grad.shape != self.data.shape:
+            raise ValueError(
+                f"backward: a tensor of shape {self.data.shape} has a .grad of shape "
+                f"{grad.shape}; {fix}"
+            )
+        if grad.dtype != self.data.dtype:
+            raise TypeError(
+                f"backward: a {self.data.dtype} tensor has a .grad of dtype {grad.dtype}; {fix}"
+            )
+
     def _receive_grad(self, g) -> None:
         if not self._requires_grad:  # a constant leaf
             return

@@ -137,3 +137,15 @@ def test_numpy_bools_are_numbers_as_python_bools_are():
     assert (np.bool_(True) * Value(3.0)).data == 3.0
     with pytest.raises(TypeError, match="ndarray"):
         Value(np.array(True))
+
+
+@pytest.mark.parametrize("bad", [None, "0", [0.0]], ids=["None", "str", "list"])
+def test_a_leaf_grad_that_is_not_a_number_stops_backward_before_any_grad_changes(bad):
+    """PyTorch's habit of clearing a gradient with None: backward used to give the other
+    leaves their gradients, then fail on ``None += float`` without naming the Value."""
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    y = a * b + c
+    b.grad = bad
+    with pytest.raises(TypeError, match=r"Value\(data=2.0.* has a .grad of type \w+, not a number"):
+        y.backward()
+    assert (a.grad, b.grad, c.grad, y.grad) == (0.0, bad, 0.0, 0.0)

@@ -145,6 +145,31 @@ def test_gradient_of_the_wrong_shape_in_grad() -> None:
         tg.grad(x * 2, [x])
 
 
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (tg.tensor([0.0, 0.0, 0.0]), ValueError, r"shape \(2,\) has a .grad of shape \(3,\)"),
+        (tg.zeros((3, 2)), ValueError, r"shape \(2,\) has a .grad of shape \(3, 2\)"),
+        (np.zeros(2), TypeError, "a tensor's .grad is a ndarray"),
+        (
+            tg.tensor(np.zeros(2, np.float32)),
+            TypeError,
+            "float64 tensor has a .grad of dtype float32",
+        ),
+    ],
+    ids=["shorter", "broadcasts", "array", "dtype"],
+)
+def test_a_grad_assigned_by_hand_that_cannot_take_the_gradient(bad, error, message) -> None:
+    """PyTorch refuses such an assignment; here backward does, before any .grad changes. A
+    (3, 2) .grad took a (2,) gradient by broadcasting; a (3,) one failed after z.grad was
+    written."""
+    x, z = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
+    x.grad = bad
+    with pytest.raises(error, match=message):
+        ((z * 3).sum() + (x * 2).sum()).backward()
+    assert z.grad is None and x.grad is bad
+
+
 def test_backward_through_a_freed_graph() -> None:
     x = tg.tensor(np.ones(3), requires_grad=True)
     y = (x.exp() * 2).sum()
