@@ -360,6 +360,7 @@ def _propagate(
     retain_graph: bool,
     graph: bool,
     wanted: dict | None,
+    check_reached: Callable[[set], None] | None = None,
 ) -> None:
     """Run the backward pass from ``roots`` with starting gradients ``seeds``.
 
@@ -367,7 +368,9 @@ def _propagate(
     retains its gradient, gets ``_receive_grad`` -- all at the end, so a rule that fails
     midway changes no ``.grad``. Otherwise (``grad``) the final gradient of each node
     that is a key of ``wanted`` is stored there and no ``.grad`` is touched. Either way
-    no node keeps a ``_pass_grad`` afterwards, even when a rule raised.
+    no node keeps a ``_pass_grad`` afterwards, even when a rule raised. ``check_reached``
+    (``grad``) gets the wanted nodes the outputs lead to before any rule runs: it may
+    refuse the call while the graph is still whole.
     """
     if _mode.in_pass:
         raise RuntimeError(
@@ -379,7 +382,9 @@ def _propagate(
     with _one_pass_at_a_time:
         try:
             _mode.in_pass = "backward" if wanted is None else "grad"
-            _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted)
+            _sum_level_by_level(
+                roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
+            )
             if receivers:  # all or nothing: a .grad that cannot take its gradient stops all
                 receivers[0]._check_grads(receivers)
             for node in receivers:
@@ -392,7 +397,9 @@ def _propagate(
                 node._pass_grad = None
 
 
-def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wanted) -> None:
+def _sum_level_by_level(
+    roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
+) -> None:
     """The pass itself (see ``_propagate``; ``levels`` and ``receivers`` start empty).
 
     Nodes are visited by depth, deepest first (see ``_depth``), so every consumer of a
@@ -401,7 +408,11 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
     so the pass touches only nodes that gradient reaches, each once.
     """
     store = wanted is None
-    skip = None if store else _rules_to_skip(_depth_first(roots, _parents_of), wanted)
+    skip = None
+    if not store:
+        skip, reached = _rules_to_skip(_depth_first(roots, _parents_of), wanted)
+        if check_reached is not None:
+            check_reached(reached)
     for root, seed in zip(roots, seeds):
         if root._pass_grad is None:
             root._pass_grad = seed
@@ -443,8 +454,9 @@ def _sum_level_by_level(roots, seeds, levels, receivers, retain_graph, graph, wa
         del levels[depth]  # the pass lets go of each level once it is done with all of it
 
 
-def _rules_to_skip(order: list, wanted: dict) -> set:
-    """The nodes of ``order`` with no parent that is, or leads to, a wanted node.
+def _rules_to_skip(order: list, wanted: dict) -> tuple[set, set]:
+    """The nodes of ``order`` with no parent that is, or leads to, a wanted node; and the
+    nodes that are or lead to one (the wanted nodes among them are those reached).
 
     ``grad`` skips their rules, as PyTorch does: the rest of the graph may have been
     freed or changed since, and its gradients would be thrown away anyway. (A node made
@@ -461,7 +473,7 @@ def _rules_to_skip(order: list, wanted: dict) -> set:
             skip.add(node)
             if node in wanted:
                 leads.add(node)
-    return skip
+    return skip, leads
 
 
 def backward(
@@ -511,27 +523,40 @@ def grad(
         out._seed(g, create_graph, "grad", f"grad_outputs[{i}]")
         for i, (out, g) in enumerate(zip(outputs, grad_outputs))
     ]
+    for i, node in enumerate(inputs):  # refused before the pass frees anything, as PyTorch
+        if getattr(node, "requires_grad", True) is False:  # a constant tensor
+            raise RuntimeError(
+                f"grad: input {i} ({node!r}) does not require grad, so it has no "
+                "gradient; make it with requires_grad=True"
+            )
+
+    def unused(i: int, node: Any) -> RuntimeError:
+        return RuntimeError(
+            f"grad: input {i} ({node!r}) is not reached from the outputs, so it has "
+            "no gradient; pass allow_unused=True to get None for it"
+        )
+
+    def check_reached(reached: set) -> None:
+        for i, node in enumerate(inputs):
+            if node not in reached:
+                raise unused(i, node)
+
     wanted = dict.fromkeys(inputs)
     with set_grad_enabled(create_graph):
-        _propagate(outputs, seeds, retain_graph=retain_graph, graph=create_graph, wanted=wanted)
-
+        _propagate(
+            outputs,
+            seeds,
+            retain_graph=retain_graph,
+            graph=create_graph,
+            wanted=wanted,
+            check_reached=None if allow_unused else check_reached,
+        )
     result = []
     for i, node in enumerate(inputs):
         g = wanted[node]
-        if g is None:
-            if getattr(node, "requires_grad", True) is False:  # a constant tensor
-                raise RuntimeError(
-                    f"grad: input {i} ({node!r}) does not require grad, so it has no "
-                    "gradient; make it with requires_grad=True"
-                )
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} ({node!r}) is not reached from the outputs, so it has "
-                    "no gradient; pass allow_unused=True to get None for it"
-                )
-            result.append(None)
-        else:
-            result.append(node._lift(g))
+        if g is None and not allow_unused:  # reached, but by no gradient (an integer path)
+            raise unused(i, node)
+        result.append(None if g is None else node._lift(g))
     return result
 
 

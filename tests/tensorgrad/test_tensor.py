@@ -905,6 +905,25 @@ def test_grad_returns_gradients_and_touches_no_grad() -> None:
     assert x.grad is None and w.grad is None and h.grad is None
 
 
+@pytest.mark.parametrize(
+    "make_input, message",
+    [
+        (lambda: tg.tensor([1.0]), "input 1 .* does not require grad"),
+        (lambda: tg.tensor([1.0], requires_grad=True), "input 1 .* is not reached"),
+    ],
+    ids=["constant", "unused"],
+)
+def test_grad_refuses_an_input_before_the_pass_frees_the_graph(make_input, message) -> None:
+    """As PyTorch: the refusal comes first, so the same call without that input still
+    works (it used to find the graph freed by the refused call's pass)."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp().sum()
+    with pytest.raises(RuntimeError, match=message):
+        tg.grad(y, [x, make_input()])
+    (g,) = tg.grad(y, [x])
+    np.testing.assert_allclose(g.data, np.exp([1.0, 2.0]))
+
+
 def test_grad_with_grad_outputs_and_several_outputs() -> None:
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     y1, y2 = x * 2, x * x
