@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, as_tensor, mark_changed
+from ..tensor import Tensor, as_tensor, mark_changed, shown
 from . import functional as F
 from . import init
 from .init import _as_rng
@@ -383,20 +383,21 @@ class MLP(Module):
     def copy_from_micrograd(self, mlp: Any) -> None:
         """Overwrite this MLP's weights with a micrograd MLP's (same sizes and activation)."""
         self._check_like(mlp)
+        arrays = []  # every layer read and checked before any is copied
         for i, (layer, mlayer) in enumerate(zip(self.layers, mlp.layers)):
-            biases = [n.b.data for n in mlayer.neurons]
-            if layer.bias is None and any(biases):  # checked for all layers before any copy
+            w, b = _micrograd_layer_arrays(i, mlayer)
+            if layer.bias is None and b.any():
                 raise ValueError(
                     f"copy_from_micrograd: layer {i} has no bias here, but its micrograd "
-                    f"neurons' biases are not 0 (e.g. {next(b for b in biases if b)!r}); build "
+                    f"neurons' biases are not 0 (e.g. {b[b != 0][0].item()!r}); build "
                     "this MLP with bias=True, or keep the micrograd biases at 0"
                 )
-        for layer, mlayer in zip(self.layers, mlp.layers):
-            w = np.array([[v.data for v in n.w] for n in mlayer.neurons], dtype=np.float64)
-            layer.weight.data[...] = w.reshape(layer.weight.shape)
+            arrays.append((w, b))
+        for layer, (w, b) in zip(self.layers, arrays):
+            layer.weight.data[...] = w
             mark_changed(layer.weight)
             if layer.bias is not None:
-                layer.bias.data[...] = [n.b.data for n in mlayer.neurons]
+                layer.bias.data[...] = b
                 mark_changed(layer.bias)
 
     def to_micrograd(self) -> Any:
@@ -431,6 +432,26 @@ class MLP(Module):
                 f"micrograd MLP has sizes {sizes} and activation {activation!r}; this MLP "
                 f"has sizes {mine} and activation {self.activation!r}"
             )
+
+
+def _micrograd_layer_arrays(i: int, layer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A micrograd layer's weights (out, in) and biases (out,) as float64 arrays; a TypeError
+    names the first ``.data`` that is not a number."""
+    rows = []
+    for j, neuron in enumerate(layer.neurons):
+        row = []
+        for k, value in enumerate([*neuron.w, neuron.b]):
+            try:
+                row.append(float(value.data))
+            except (TypeError, ValueError):
+                which = f"w[{k}]" if k < len(neuron.w) else "b"
+                raise TypeError(
+                    f"copy_from_micrograd: layer {i}, neuron {j}: {which}.data is "
+                    f"{shown(value.data)}, not a number; nothing was copied"
+                ) from None
+        rows.append(row)
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), -1)
+    return table[:, :-1], table[:, -1]
 
 
 def _micrograd_shape(mlp: Any) -> tuple[list[int], str]:

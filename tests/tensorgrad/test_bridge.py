@@ -140,3 +140,25 @@ def test_biases_trained_in_micrograd_do_not_vanish_into_a_model_without_bias():
     with pytest.raises(ValueError, match=r"layer 1 has no bias.*0\.5.*bias=True"):
         model.copy_from_micrograd(micro)
     assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize(
+    "where, bad, message",
+    [
+        ("w", "oops", r"layer 1, neuron 0: w\[2\]\.data is 'oops', not a number"),
+        ("b", None, r"layer 1, neuron 0: b\.data is None, not a number"),
+    ],
+)
+def test_a_micrograd_value_that_is_not_a_number_is_named_before_anything_is_copied(
+    where, bad, message
+):
+    """Layer 0 used to be copied before layer 1's bad value raised NumPy's bare error, and
+    a bias of None became nan."""
+    model = tg.nn.MLP(2, [3, 1], rng=0)
+    micro = tg.nn.MLP(2, [3, 1], rng=1).to_micrograd()
+    neuron = micro.layers[1].neurons[0]
+    (neuron.w[2] if where == "w" else neuron.b).data = bad
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(TypeError, match=message):
+        model.copy_from_micrograd(micro)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
