@@ -236,7 +236,13 @@ def _as_float(data, what: str = "Value(...)") -> float:
     if type(data) is float:
         return data
     if _is_real(data):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int past the float range, 10 ** 400
+            raise OverflowError(
+                f"{what} takes a real number within a float's range (±1.8e308); this "
+                f"{type(data).__name__} is beyond it"
+            ) from None
     if isinstance(data, Value):
         raise TypeError(f"{what} got a Value; use its .data, or the Value itself")
     raise TypeError(f"{what} takes a real number, got {type(data).__name__}: {data!r:.60}")

@@ -9,6 +9,7 @@ binary adds), which the backward pass takes as one step (see ``weighted_sum``);
 
 from __future__ import annotations
 
+import numbers
 import random
 
 from .engine import Value, weighted_sum
@@ -16,6 +17,20 @@ from .engine import Value, weighted_sum
 __all__ = ["Module", "Neuron", "Layer", "MLP"]
 
 _ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+def _count(where: str, name: str, value) -> int:
+    """A number of inputs or neurons: an int >= 0 (range() would take -1 as 0 silently)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{where}: {name} must not be negative, got {value}")
+    return int(value)
+
+
+def _check_activation(where: str, activation) -> None:
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{where}: activation must be one of {_ACTIVATIONS}, got {activation!r}")
 
 
 class Module:
@@ -35,11 +50,8 @@ class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, activation: str | None = None) -> None:
         if activation is None:
             activation = "relu" if nonlin else "linear"
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"Neuron: activation must be one of {_ACTIVATIONS}, got {activation!r}"
-            )
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        _check_activation("Neuron", activation)
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(_count("Neuron", "nin", nin))]
         self.b = Value(0)
         self.activation = activation
 
@@ -76,7 +88,7 @@ class Layer(Module):
     """``nout`` neurons that see the same inputs; returns a list (one Value if nout == 1)."""
 
     def __init__(self, nin: int, nout: int, **kwargs) -> None:
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(_count("Layer", "nout", nout))]
 
     def __call__(self, x):
         out = [n(x) for n in self.neurons]
@@ -93,7 +105,10 @@ class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs; every layer but the last is nonlinear."""
 
     def __init__(self, nin: int, nouts: list[int], activation: str = "relu") -> None:
-        sizes = [nin] + list(nouts)
+        _check_activation("MLP", activation)  # the last layer is linear: checked here too
+        if not isinstance(nouts, list | tuple | range):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {nouts!r}")
+        sizes = [_count("MLP", "a layer size", n) for n in [nin, *nouts]]
         self.layers = [
             Layer(
                 sizes[i], sizes[i + 1], activation=activation if i != len(nouts) - 1 else "linear"

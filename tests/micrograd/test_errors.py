@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from micrograd import Value, add_all, grad
+from micrograd.nn import MLP, Layer
 
 
 @pytest.mark.parametrize(
@@ -149,3 +150,22 @@ def test_a_leaf_grad_that_is_not_a_number_stops_backward_before_any_grad_changes
     with pytest.raises(TypeError, match=r"Value\(data=2.0.* has a .grad of type \w+, not a number"):
         y.backward()
     assert (a.grad, b.grad, c.grad, y.grad) == (0.0, bad, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: MLP(2, 3), TypeError, "MLP: nouts must be a list of layer sizes, got 3"),
+        (lambda: MLP(-1, [2]), ValueError, "MLP: a layer size must not be negative, got -1"),
+        (lambda: MLP(2.5, [2]), TypeError, "MLP: a layer size must be an int, got 2.5"),
+        (lambda: MLP(2, [1], activation="gelu"), ValueError, "activation must be one of"),
+        (lambda: Layer(2, -3), ValueError, "Layer: nout must not be negative"),
+        (lambda: Value(10**400), OverflowError, r"within a float's range .* this int is beyond"),
+    ],
+    ids=["nouts int", "negative", "float size", "activation", "negative nout", "huge int"],
+)
+def test_bad_sizes_and_numbers_are_named(call, error, message):
+    """range(-1) made a neuron without weights silently; a one-layer MLP took any activation
+    name (only hidden layers use it); the others were bare Python errors."""
+    with pytest.raises(error, match=message):
+        call()
