@@ -35,6 +35,12 @@ def gradcheck(
     """
     if isinstance(inputs, Tensor):
         inputs = [inputs]
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"gradcheck: inputs[{i}] is a {type(x).__name__}; pass Tensors "
+                "(tg.tensor(..., requires_grad=True) for those to check)"
+            )
     # C-ordered float64 copies: the nudges below go through a flat view of each, which a
     # transposed (Fortran-ordered) array would not give (reshape would copy).
     # Inputs that need no gradient (an index tensor, say) go in as they are.

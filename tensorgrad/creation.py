@@ -49,10 +49,12 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
     return _made(np.ones_like(np.asarray(t)), requires_grad)
 
 
-def arange(*args, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, stop=None, step=None, *, dtype=None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values, as ``np.arange`` and ``torch.arange``: integers (int64) from
     integer arguments, so ``logits[tg.arange(n), labels]`` picks; float64 from floats."""
-    data = np.arange(*args, dtype=dtype)
+    if isinstance(step, numbers.Real) and step == 0:  # NumPy: a bare ZeroDivisionError
+        raise ValueError(f"arange: step must be nonzero, got {step!r}")
+    data = np.arange(start, stop, step, dtype=dtype)
     if requires_grad and data.dtype.kind != "f":
         raise TypeError(
             f"arange: {data.dtype} values (from integer arguments) cannot require grad; "

@@ -92,6 +92,16 @@ def _copied_array(where: str, key: str, value, param):
     return np.array(value, dtype=param.data.dtype if value.dtype.kind in "iuf" else None)
 
 
+def _refuse_a_set(params) -> None:
+    """As PyTorch: parameters are numbered in the state dicts by their order, which a set's
+    iteration does not keep from one run to the next."""
+    if isinstance(params, set | frozenset):
+        raise TypeError(
+            "optimizer params must be an ordered collection (a list), got a set, whose "
+            "order changes between runs"
+        )
+
+
 def _is_graph(g) -> bool:
     return isinstance(g, Tensor) and bool(g._prev or g.requires_grad)
 
@@ -128,6 +138,7 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Tensors or dicts, got "
                 "a single Tensor (wrap it in a list)"
             )
+        _refuse_a_set(params)
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -141,6 +152,7 @@ class Optimizer:
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"a param group must be a dict with a 'params' entry, got {group!r}")
         params = group["params"]
+        _refuse_a_set(params)
         params = [params] if hasattr(params, "data") and hasattr(params, "grad") else list(params)
         for p in params:
             data = getattr(p, "data", None)

@@ -139,6 +139,8 @@ class Tensor:
         return len(self.data)
 
     def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")  # as PyTorch
         return (self[i] for i in range(len(self)))
 
     def __contains__(self, value: Any) -> bool:

@@ -317,6 +317,11 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
             f"binary_cross_entropy: input must be probabilities in [0, 1], got values in "
             f"[{p.data.min()}, {p.data.max()}] (use binary_cross_entropy_with_logits for logits)"
         )
+    if t.size and (t.data.min() < 0 or t.data.max() > 1):  # PyTorch refuses them too
+        raise ValueError(
+            f"binary_cross_entropy: target must be in [0, 1], got values in "
+            f"[{t.data.min()}, {t.data.max()}]"
+        )
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p.data), -100)
         log_q = np.maximum(np.log1p(-p.data), -100)

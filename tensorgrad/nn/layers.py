@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import random
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -154,6 +155,8 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):  # the modules keep their names, as in PyTorch
             return Sequential({n: getattr(self, n) for n in self._names[index]})
+        if not -len(self) <= operator.index(index) < len(self):
+            raise IndexError(f"Sequential: index {index} is out of range for {len(self)} modules")
         return getattr(self, self._names[index])
 
 
@@ -347,6 +350,8 @@ class MLP(Module):
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {_ACTIVATIONS}, got {activation!r}")
+        if not isinstance(nouts, list | tuple | range):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {nouts!r}")
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")

@@ -226,8 +226,10 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 def _arg_extremum(op: str, numpy_fn, x, axis, keepdims: bool, out) -> Tensor:
     if out is not None:
         numpy_options(op, x, out)
-    data = numpy_fn(real_array(op, x, keep_graphs=True), axis=axis, keepdims=keepdims)
-    return Tensor(data, dtype=np.int64)
+    arr = real_array(op, x, keep_graphs=True)
+    if axis is not None:
+        one_axis(op, axis, arr.ndim)  # NumPy's own AxisError does not name the op
+    return Tensor(numpy_fn(arr, axis=axis, keepdims=keepdims), dtype=np.int64)
 
 
 def argmax(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:

@@ -47,8 +47,10 @@ def _reshaped(x: Tensor, shape: tuple, op: str) -> Tensor:
     try:
         data = x.data.reshape(shape)
     except ValueError:
+        why = "; only one size may be -1" if shape.count(-1) > 1 else ""
         raise ValueError(
-            f"{op}: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+            f"{op}: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into "
+            f"{shape}{why}"
         ) from None
     return record(data, (x,), op, _reshape_rule)
 

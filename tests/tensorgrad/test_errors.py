@@ -678,3 +678,39 @@ def test_an_index_in_an_error_is_shown_on_one_short_line():
     assert "\n" not in message and len(message) < 200 and message.endswith("…)")
     with pytest.raises(IndexError, match=r"item assignment: .*index array\(\[ ?0, .*…\)$"):
         t[np.arange(1000)] = 1.0
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: tg.argmax(tg.ones((2, 3)), axis=3), ValueError, r"argmax: axis 3 is out of range"),
+        (lambda: tg.ones((2, 3)).reshape(-1, -1), ValueError, "only one size may be -1"),
+        (lambda: tg.arange(0, 1, 0), ValueError, "arange: step must be nonzero"),
+        (lambda: iter(tg.tensor(1.0)), TypeError, "iteration over a 0-d tensor"),
+        (lambda: tg.gradcheck(lambda x: x, [[1.0, 2.0]]), TypeError, r"inputs\[0\] is a list"),
+        (
+            lambda: F.binary_cross_entropy(tg.tensor([0.5]), tg.tensor([2.0])),
+            ValueError,
+            r"target must be in \[0, 1\], got values in \[2.0, 2.0\]",
+        ),
+        (lambda: tg.nn.Sequential(tg.nn.ReLU())[5], IndexError, "index 5 is out of range for 1"),
+        (lambda: tg.nn.MLP(2, 3), TypeError, "nouts must be a list of layer sizes, got 3"),
+        (lambda: tg.optim.SGD({tg.Parameter([1.0])}, lr=0.1), TypeError, "got a set"),
+    ],
+    ids=[
+        "argmax axis",
+        "two -1",
+        "arange step",
+        "iter 0-d",
+        "gradcheck list",
+        "bce target",
+        "Sequential index",
+        "MLP nouts",
+        "optimizer set",
+    ],  # fmt: skip
+)
+def test_small_misuses_are_named(call, error, message) -> None:
+    """Each used to end in a bare NumPy or Python error that named no op (or, for the set
+    and the bce target, to be taken where PyTorch refuses it)."""
+    with pytest.raises(error, match=message):
+        call()
