@@ -19,6 +19,7 @@ import numbers
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -769,7 +770,7 @@ def side_by_side(
     **draw_kwargs: Any,
 ) -> SideBySide:
     """Two graphs next to each other (e.g. the same model in micrograd and tensorgrad)."""
-    if len(titles) != 2:
+    if isinstance(titles, str) or not isinstance(titles, Sequence) or len(titles) != 2:
         raise ValueError(f"side_by_side: titles must be two strings, got {titles!r}")
     params = draw_kwargs.get("params")
     if params is not None and not isinstance(params, dict):

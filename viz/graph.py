@@ -141,7 +141,16 @@ def param_names(params: Any) -> dict[int, str]:
     """``{id(node): name}`` from a dict, (name, node) pairs, or plain nodes (named "")."""
     if params is None:
         return {}
-    items: Iterable = params.items() if isinstance(params, dict) else params
+    what = (
+        "params must be a dict name -> node, (name, node) pairs such as "
+        "model.named_parameters(), or nodes; got"
+    )
+    if isinstance(params, dict):
+        items: Iterable = params.items()
+    elif isinstance(params, Iterable) and not isinstance(params, str):
+        items = params
+    else:
+        raise TypeError(f"{what} {type(params).__name__}")
     names: dict[int, str] = {}
     for item in items:
         if hasattr(item, "_prev"):
@@ -150,10 +159,9 @@ def param_names(params: Any) -> dict[int, str]:
             try:
                 name, node = item
             except (TypeError, ValueError):
-                raise TypeError(
-                    "params must be a dict name -> node, (name, node) pairs such as "
-                    f"model.named_parameters(), or nodes; got an item {type(item).__name__}"
-                ) from None
+                raise TypeError(f"{what} an item of type {type(item).__name__}") from None
+        if not hasattr(node, "_prev"):
+            raise TypeError(f"{what} {str(name)!r} -> {type(node).__name__}")
         names.setdefault(id(node), str(name))
     return names
 

@@ -427,3 +427,25 @@ def test_a_format_that_is_not_a_string_is_a_type_error_naming_the_call():
 def test_an_empty_format_means_the_drawings_own_as_graphviz_takes_it():
     drawing = viz.draw(neuron())
     assert drawing.pipe(format="").startswith(b"<?xml")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"params": 3}, TypeError, r"params must be a dict .*; got int$"),
+        ({"params": "w1"}, TypeError, r"params must be a dict .*; got str$"),
+        ({"params": {"w": 3}}, TypeError, r"; got 'w' -> int"),
+        ({"params": [3]}, TypeError, "got an item of type int"),
+    ],
+    ids=["number", "string", "dict of numbers", "list of numbers"],
+)
+def test_params_that_name_no_nodes_are_refused(kwargs, error, message):
+    """A number gave "'int' object is not iterable"; a dict of numbers was taken silently."""
+    with pytest.raises(error, match=message):
+        viz.draw(Value(2.0) * 3, **kwargs)
+
+
+@pytest.mark.parametrize("titles", [3, "ab", ("one",)], ids=["number", "string", "one"])
+def test_side_by_side_titles_must_be_two_strings(titles):
+    with pytest.raises(ValueError, match=r"titles must be two strings"):
+        viz.side_by_side(Value(1.0) * 2, Value(1.0) * 3, titles=titles)
