@@ -101,6 +101,7 @@ class Tensor:
         return autodiff.copy_graph(self, memo, _carry_changes)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        _check_flag("Tensor", requires_grad)
         self.data = _to_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
@@ -237,6 +238,7 @@ class Tensor:
         self.requires_grad_(requires_grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        _check_flag("requires_grad", requires_grad)
         if self._prev and requires_grad:
             return self  # an op's output that requires grad already: nothing to change
         if self._prev:
@@ -720,6 +722,12 @@ def _memory_owner(a: np.ndarray) -> np.ndarray:
         if isinstance(a, np.ndarray):
             owner = a
     return owner
+
+
+def _check_flag(op: str, requires_grad: Any) -> None:
+    """As PyTorch: requires_grad is a bool (the string "no" is truthy)."""
+    if not isinstance(requires_grad, bool | np.bool_):
+        raise TypeError(f"{op}: requires_grad must be a bool, got {requires_grad!r}")
 
 
 def mark_changed(t: Tensor) -> None:
