@@ -696,6 +696,8 @@ def test_an_index_in_an_error_is_shown_on_one_short_line():
         (lambda: tg.nn.Sequential(tg.nn.ReLU())[5], IndexError, "index 5 is out of range for 1"),
         (lambda: tg.nn.MLP(2, 3), TypeError, "nouts must be a list of layer sizes, got 3"),
         (lambda: tg.optim.SGD({tg.Parameter([1.0])}, lr=0.1), TypeError, "got a set"),
+        (lambda: tg.tensor([1.0], requires_grad="no"), TypeError, "must be a bool, got 'no'"),
+        (lambda: tg.ones(2).requires_grad_(1), TypeError, "requires_grad must be a bool, got 1"),
     ],
     ids=[
         "argmax axis",
@@ -707,7 +709,9 @@ def test_an_index_in_an_error_is_shown_on_one_short_line():
         "Sequential index",
         "MLP nouts",
         "optimizer set",
-    ],  # fmt: skip
+        "flag str",
+        "flag int",
+    ],
 )
 def test_small_misuses_are_named(call, error, message) -> None:
     """Each used to end in a bare NumPy or Python error that named no op (or, for the set
