@@ -77,10 +77,28 @@ def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing
     return (expand(g, args[0].shape, axes, keepdims) * weight,)
 
 
+def _shifted(x, axes: tuple):
+    """``x`` minus its first element along ``axes``: the same spread, but a slice of equal
+    values becomes exact zeros, whose mean is exactly 0. Without the shift the rounded mean
+    of (0.1, 0.1, 0.1) left deviations of ±1e-17: a std of 1e-17 instead of 0, and a
+    gradient of 1e-17 / 1e-17, O(1) noise. (float32 and float64 only: float16 is computed
+    as PyTorch computes it, bit for bit; integer data has no such rounding.)"""
+    data = d.raw(x)
+    if data.dtype not in (np.float32, np.float64) or data.size == 0:
+        return x
+    return x - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
+
+
+def _centered(x, axes: tuple):
+    """x - mean(x) along ``axes``, exactly 0 where a slice is constant (see ``_shifted``)."""
+    x = _shifted(x, axes)
+    return x - x.mean(axis=axes, keepdims=True)
+
+
 def _var_rule(g, out, args, ctx, needs):  # d var / dx = 2 (x - mean) / (n - ddof)
     axes, keepdims, dof = ctx
     x = args[0]
-    centered = x - x.mean(axis=axes, keepdims=True)
+    centered = _centered(x, axes)
     scale = 2.0 / dof if dof > 0 else math.inf  # no degrees of freedom: inf, as PyTorch
     return (expand(g, x.shape, axes, keepdims) * centered * scale,)
 
@@ -90,7 +108,7 @@ def _std_rule(g, out, args, ctx, needs):
     # PyTorch), since every direction that keeps x constant along the axis is flat.
     axes, keepdims, dof = ctx
     x = args[0]
-    centered = x - x.mean(axis=axes, keepdims=True)
+    centered = _centered(x, axes)
     flat = d.raw(out) == 0
     scale = d.where(flat, 0, _over_count(g / d.where(flat, 1, out), dof))
     return (expand(scale, x.shape, axes, keepdims) * centered,)
@@ -179,7 +197,7 @@ def _spread(op: str, numpy_fn, rule, x: Tensor, axis, ddof: int, keepdims: bool)
     n = int(np.prod([x.shape[a] for a in axes]))
     wide = d.accumulator(x.dtype)  # NumPy's float16 var sums in float16: inf past 65,504
     with np.errstate(invalid="ignore", divide="ignore"):
-        data = numpy_fn(x.data, axis=axes, ddof=ddof, keepdims=keepdims, dtype=wide)
+        data = numpy_fn(_shifted(x.data, axes), axis=axes, ddof=ddof, keepdims=keepdims, dtype=wide)
     data = np.asarray(data, dtype=x.dtype if wide else None)
     return record(data, (x,), op, rule, (axes, keepdims, n - ddof))
 

@@ -990,6 +990,23 @@ def test_stable_at_plus_minus_1000(name, fn, tfn) -> None:
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("name", ["std", "var"])
+def test_a_constant_slice_has_spread_and_gradient_exactly_zero(name, dtype) -> None:
+    """Hand math: equal values have std = var = 0, and moving them all together keeps it 0,
+    so the gradient is 0 (std's is taken as 0 where std is 0, as PyTorch's). The rounded
+    mean of (0.1, 0.1, 0.1) made std 1.4e-17 and its gradient -1/3 per element."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        c = rng.standard_normal((2, 1)) * 10.0 ** rng.integers(-3, 4)
+        x = tg.tensor(c.astype(dtype), requires_grad=True)
+        wide = x.broadcast_to((2, int(rng.integers(2, 9))))  # each row constant
+        y = getattr(wide, name)(axis=1)
+        y.backward(gradient=np.ones(2, dtype))
+        np.testing.assert_array_equal(y.data, [0.0, 0.0])
+        np.testing.assert_array_equal(x.grad.data, [[0.0], [0.0]])
+
+
 @pytest.mark.parametrize("n", [2050, 5003])
 def test_float16_std_gradient_matches_torch_bit_for_bit(n) -> None:
     """It divides by n - 1 in float32, as PyTorch: n - 1 = 2049 or 5002 is not a float16."""
