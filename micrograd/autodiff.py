@@ -37,11 +37,11 @@ a small protocol that every node type implements:
     called by :func:`backward` with a node's final gradient: a leaf accumulates
     it into ``.grad``; an interior node gets it only if ``node._retains_grad``
     (every Value shows its gradient; a Tensor only after ``retain_grad()``).
-``node._check_grads(nodes)``
-    called by :func:`backward` with every node about to receive a gradient, before any
-    does: raises if one's ``.grad`` cannot take it (a user assigned something else),
-    so a backward that fails there changes no ``.grad``. (One call for them all: a
-    Value graph hands thousands of nodes to it.)
+``node._check_grads(leaves)``
+    called by :func:`backward` with every leaf about to add a gradient into its
+    ``.grad``, before any does: raises if one's ``.grad`` cannot take it (a user
+    assigned something else), so that no ``.grad`` changes. (Interior nodes are not
+    checked: a Value's is replaced, and a Tensor checks what is assigned to it.)
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
 ``node._seed(gradient, graph, op, arg)`` / ``node._lift(g)``
@@ -378,29 +378,33 @@ def _propagate(
             "thread (from a _backward function?); run it after the first one returns"
         )
     levels = defaultdict(list)  # depth -> the nodes of that depth that gradient has reached
-    receivers: list = []  # (backward) nodes whose sum goes to _receive_grad at the end
+    leaves: list = []  # (backward) the leaves and the interior nodes that retain their
+    retained: list = []  # gradient: their sums go to _receive_grad at the end
     with _one_pass_at_a_time:
         try:
             _mode.in_pass = "backward" if wanted is None else "grad"
             _sum_level_by_level(
-                roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
-            )
-            if receivers:  # all or nothing: a .grad that cannot take its gradient stops all
-                receivers[0]._check_grads(receivers)
-            for node in receivers:
+                roots, seeds, levels, (leaves, retained), retain_graph, graph, wanted,
+                check_reached,
+            )  # fmt: skip
+            if leaves:  # all or nothing: a .grad that cannot take its gradient stops all
+                leaves[0]._check_grads(leaves)
+            for node in chain(leaves, retained):
                 g, node._pass_grad = node._pass_grad, None
                 node._receive_grad(g)
-            receivers.clear()
+            leaves.clear()
+            retained.clear()
         finally:
             _mode.in_pass = ""
-            for node in chain(receivers, *levels.values()):  # after an error: sums left
+            for node in chain(leaves, retained, *levels.values()):  # after an error: sums left
                 node._pass_grad = None
 
 
 def _sum_level_by_level(
     roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
 ) -> None:
-    """The pass itself (see ``_propagate``; ``levels`` and ``receivers`` start empty).
+    """The pass itself (see ``_propagate``; ``levels`` and the two ``receivers`` lists,
+    leaves and retaining interior nodes, start empty).
 
     Nodes are visited by depth, deepest first (see ``_depth``), so every consumer of a
     node has added its share into ``_pass_grad`` before the node's own rule runs: a node
@@ -408,6 +412,7 @@ def _sum_level_by_level(
     so the pass touches only nodes that gradient reaches, each once.
     """
     store = wanted is None
+    leaves, retained = receivers
     skip = None
     if not store:
         skip, reached = _rules_to_skip(_depth_first(roots, _parents_of), wanted)
@@ -425,8 +430,10 @@ def _sum_level_by_level(
         for node in levels[depth]:
             g = node._pass_grad
             parents = node._parents
-            if store and (not parents or node._retains_grad):
-                receivers.append(node)  # its sum stays until every rule has run
+            if store and not parents:
+                leaves.append(node)  # its sum stays until every rule has run
+            elif store and node._retains_grad:
+                retained.append(node)  # likewise
             else:
                 node._pass_grad = None  # and the pass lets go of the gradient as it goes
                 if not store:

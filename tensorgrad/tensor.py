@@ -76,7 +76,7 @@ class Tensor:
 
     __slots__ = (
         "data",
-        "grad",
+        "_grad",
         "_requires_grad",
         "_prev",
         "_depth",
@@ -254,7 +254,19 @@ class Tensor:
         return self
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient summed into this tensor by backward, a Tensor of its shape and dtype."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # As PyTorch: checked when assigned, where a backward would add into it later.
+        if value is not None:
+            _check_grad_fits(self, value, "grad")
+        self._grad = value
 
     @property
     def _const(self) -> tuple[float, str] | None:
@@ -365,28 +377,11 @@ class Tensor:
 
     @staticmethod
     def _check_grads(nodes: list) -> None:
-        # PyTorch refuses such a .grad when it is assigned; here the backward that would add
-        # into it does, before any .grad changes (it used to broadcast, or fail midway).
+        # The .grad setter checks what is assigned; this catches a .grad that no longer
+        # fits because .data was replaced since.
         for node in nodes:
-            if node.grad is not None:
-                node._check_grad()
-
-    def _check_grad(self) -> None:
-        grad = self.grad
-        if grad is None or not self._requires_grad:
-            return
-        fix = "set it to None (zero_grad() does) or to a Tensor like the tensor"
-        if not isinstance(grad, Tensor):
-            raise TypeError(f"backward: a tensor's .grad is a {type(grad).__name__}; {fix}")
-        if grad.shape != self.data.shape:
-            raise ValueError(
-                f"backward: a tensor of shape {self.data.shape} has a .grad of shape "
-                f"{grad.shape}; {fix}"
-            )
-        if grad.dtype != self.data.dtype:
-            raise TypeError(
-                f"backward: a {self.data.dtype} tensor has a .grad of dtype {grad.dtype}; {fix}"
-            )
+            if node._grad is not None and node._requires_grad:
+                _check_grad_fits(node, node._grad, "backward")
 
     def _receive_grad(self, g) -> None:
         if not self._requires_grad:  # a constant leaf
@@ -402,7 +397,7 @@ class Tensor:
             g = _leaf(g)
         else:  # create_graph: a differentiable copy in this tensor's dtype (never an alias
             g = g.astype(self.data.dtype)  # of the seed, or of another tensor's .grad)
-        self.grad = g if self.grad is None else self.grad + g
+        self._grad = g if self._grad is None else self._grad + g
 
     def _free_saved(self) -> None:
         # A scalar operand (x * 2) is part of the graph's structure, like the forward
@@ -494,7 +489,7 @@ _new = object.__new__
 def _init_leaf(t: Tensor, data: np.ndarray) -> None:
     """Fill every slot of ``t``: a leaf around ``data`` that records no graph."""
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = False
     t._prev = ()
     t._depth = 0
@@ -529,7 +524,7 @@ def record(data: np.ndarray, parents: tuple, op: str, rule, ctx: Any = None) -> 
         return _leaf(data)
     out = _new(Tensor)  # every slot set once: this runs for every op
     out.data = data
-    out.grad = None
+    out._grad = None
     out._requires_grad = True
     out._prev = parents
     out._depth = _depth_above(parents)  # the core's backward goes by depth
@@ -722,6 +717,19 @@ def _memory_owner(a: np.ndarray) -> np.ndarray:
         if isinstance(a, np.ndarray):
             owner = a
     return owner
+
+
+def _check_grad_fits(t: Tensor, grad: Any, op: str) -> None:
+    """A tensor's gradient is a Tensor of its shape and dtype, else the error says why."""
+    fix = "a tensor's .grad is a Tensor of its shape and dtype, or None (zero_grad())"
+    if not isinstance(grad, Tensor):
+        raise TypeError(f"{op}: got a {type(grad).__name__} for a .grad; {fix}")
+    if grad.shape != t.data.shape:
+        raise ValueError(
+            f"{op}: a gradient of shape {grad.shape} for a tensor of shape {t.data.shape}; {fix}"
+        )
+    if grad.dtype != t.data.dtype:
+        raise TypeError(f"{op}: a {grad.dtype} gradient for a {t.data.dtype} tensor; {fix}")
 
 
 def _check_flag(op: str, requires_grad: Any) -> None:

@@ -148,26 +148,40 @@ def test_gradient_of_the_wrong_shape_in_grad() -> None:
 @pytest.mark.parametrize(
     "bad, error, message",
     [
-        (tg.tensor([0.0, 0.0, 0.0]), ValueError, r"shape \(2,\) has a .grad of shape \(3,\)"),
-        (tg.zeros((3, 2)), ValueError, r"shape \(2,\) has a .grad of shape \(3, 2\)"),
-        (np.zeros(2), TypeError, "a tensor's .grad is a ndarray"),
         (
-            tg.tensor(np.zeros(2, np.float32)),
-            TypeError,
-            "float64 tensor has a .grad of dtype float32",
+            tg.tensor([0.0, 0.0, 0.0]),
+            ValueError,
+            r"gradient of shape \(3,\) for a tensor of shape \(2,\)",
         ),
+        (tg.zeros((3, 2)), ValueError, r"gradient of shape \(3, 2\) for a tensor of shape \(2,\)"),
+        (np.zeros(2), TypeError, "got a ndarray for a .grad"),
+        (tg.tensor(np.zeros(2, np.float32)), TypeError, "a float32 gradient for a float64 tensor"),
     ],
     ids=["shorter", "broadcasts", "array", "dtype"],
 )
-def test_a_grad_assigned_by_hand_that_cannot_take_the_gradient(bad, error, message) -> None:
-    """PyTorch refuses such an assignment; here backward does, before any .grad changes. A
-    (3, 2) .grad took a (2,) gradient by broadcasting; a (3,) one failed after z.grad was
-    written."""
+def test_a_grad_that_cannot_take_the_gradient_is_refused_when_assigned(bad, error, message):
+    """As PyTorch. A (3, 2) .grad took a (2,) gradient by broadcasting; a (3,) one failed
+    midway through backward, after z.grad was written and the graph freed."""
     x, z = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
-    x.grad = bad
     with pytest.raises(error, match=message):
+        x.grad = bad
+    assert x.grad is None
+    ((z * 3).sum() + (x * 2).sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
+def test_a_grad_left_from_replaced_data_stops_backward_before_any_grad_changes() -> None:
+    """.data replaced by an array of another shape: the old .grad no longer fits, and
+    backward says so before it writes any .grad."""
+    x, z = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([1.0], requires_grad=True)
+    (x * 2).sum().backward()
+    x.data = np.zeros(3)
+    with pytest.raises(
+        ValueError, match=r"backward: a gradient of shape \(2,\) for a tensor of shape \(3,\)"
+    ):
         ((z * 3).sum() + (x * 2).sum()).backward()
-    assert z.grad is None and x.grad is bad
+    assert z.grad is None
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
 
 
 def test_backward_through_a_freed_graph() -> None:
