@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import random
 from ..ops import _dual as d
+from ..ops.shape import sizes
 from ..tensor import Tensor, as_tensor, mark_changed, record, scalar_constant
 
 __all__ = [
@@ -92,18 +93,39 @@ def layer_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Each sample normalised over its last ``len(normalized_shape)`` axes, as PyTorch:
-    ``(x - mean) / sqrt(var + eps) * weight + bias``, the variance biased (ddof 0)."""
+    ``(x - mean) / sqrt(var + eps) * weight + bias``, the variance biased (ddof 0);
+    ``weight`` and ``bias`` have the shape ``normalized_shape``."""
     x = as_tensor(x)
-    if isinstance(normalized_shape, int | np.integer):
-        normalized_shape = (normalized_shape,)
-    shape = tuple(int(n) for n in normalized_shape)
-    if not shape or x.ndim < len(shape) or x.shape[x.ndim - len(shape) :] != shape:
+    shape = _normalized_shape("layer_norm", normalized_shape)
+    if x.ndim < len(shape) or x.shape[x.ndim - len(shape) :] != shape:
         raise ValueError(
             f"layer_norm: normalized_shape {shape} must be the last axes of the input, got "
             f"input of shape {x.shape}"
         )
+    weight, bias = _per_feature("layer_norm", shape, "normalized_shape", weight=weight, bias=bias)
     axes = tuple(range(-len(shape), 0))
     return _affine(_standardized(x, axes, eps)[0], weight, bias)
+
+
+def _normalized_shape(op: str, normalized_shape) -> tuple[int, ...]:
+    """``normalized_shape`` (an int, or a sequence of them) as a non-empty tuple of ints."""
+    shape = sizes(op, (normalized_shape,))
+    if not shape:
+        raise ValueError(f"{op}: normalized_shape must name at least one axis, got ()")
+    return shape
+
+
+def _per_feature(op: str, shape: tuple, why: str, **tensors) -> list[Tensor | None]:
+    """Optional tensors of ``shape`` each (a weight, a bias, running statistics), or a
+    ValueError naming the one that is not (``why``: where the shape comes from)."""
+    out = []
+    for name, t in tensors.items():
+        if t is not None:
+            t = as_tensor(t)
+            if t.shape != shape:
+                raise ValueError(f"{op}: {name} has shape {t.shape}, expected {shape} ({why})")
+        out.append(t)
+    return out
 
 
 def batch_norm(
@@ -119,42 +141,55 @@ def batch_norm(
     """Each channel (axis 1) of an (N, C) or (N, C, L) input normalised, as PyTorch.
 
     Training, with the batch's mean and biased variance; the running statistics (if
-    given) move ``momentum`` of the way to the batch's mean and *unbiased* variance, in
-    place. Otherwise with the running statistics.
+    given: floating Tensors) move ``momentum`` of the way to the batch's mean and
+    *unbiased* variance, in place. Otherwise with the running statistics.
     """
     x = as_tensor(x)
     if x.ndim not in (2, 3):
         raise ValueError(f"batch_norm: expected an (N, C) or (N, C, L) input, got {x.shape}")
-    channels = x.shape[1]
-    given = {"running_mean": running_mean, "running_var": running_var, "weight": weight}
-    for name, t in {**given, "bias": bias}.items():
-        if t is not None and t.shape != (channels,):
-            raise ValueError(
-                f"batch_norm: {name} has shape {t.shape}, the input {x.shape} has "
-                f"{channels} channels"
+    channels = (x.shape[1],)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and not (isinstance(stat, Tensor) and stat.dtype.kind == "f"):
+            raise TypeError(  # updated in place: a floating Tensor, as a model's buffer
+                f"batch_norm: {name} must be a floating Tensor, got {type(stat).__name__}"
+                f"{f' of dtype {stat.dtype}' if isinstance(stat, Tensor) else ''}"
             )
+    running_mean, running_var, weight, bias = _per_feature(
+        "batch_norm",
+        channels,
+        f"one per channel of the input {x.shape}",
+        running_mean=running_mean,
+        running_var=running_var,
+        weight=weight,
+        bias=bias,
+    )
     axes = (0,) if x.ndim == 2 else (0, 2)
-    per_channel = (1, channels) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
+    per_channel = (1, *channels) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: without training=True it needs the running statistics")
         mean, var = (t.data.reshape(per_channel) for t in (running_mean, running_var))
         out = (x - mean) / np.sqrt(var + eps)
     else:
-        count = x.size // channels if channels else 0
-        if count <= 1:
+        count = x.size // channels[0] if channels[0] else 0
+        if count == 1:  # an empty batch is fine: an empty result, as PyTorch
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got "
                 f"input of shape {x.shape}"
             )
         out, mean, var = _standardized(x, axes, eps)
-        if running_mean is not None and running_var is not None:
-            unbiased = var.data * (count / (count - 1))
-            for stat, batch in ((running_mean, mean.data), (running_var, unbiased)):
-                stat.data *= 1 - momentum
-                stat.data += momentum * batch.reshape(channels).astype(stat.dtype, copy=False)
+        if running_mean is not None and running_var is not None and count:
+            new_mean = _moved(running_mean.data, mean.data, momentum)  # both made, then
+            new_var = _moved(running_var.data, var.data * (count / (count - 1)), momentum)
+            for stat, new in ((running_mean, new_mean), (running_var, new_var)):  # written
+                stat.data[...] = new
                 mark_changed(stat)
     return _affine(out, *(t if t is None else t.reshape(per_channel) for t in (weight, bias)))
+
+
+def _moved(stat: np.ndarray, batch: np.ndarray, momentum: float) -> np.ndarray:
+    """``stat`` moved ``momentum`` of the way to the batch's value, in ``stat``'s dtype."""
+    return ((1 - momentum) * stat + momentum * batch.reshape(stat.shape)).astype(stat.dtype)
 
 
 def _standardized(x: Tensor, axes: tuple, eps: float) -> tuple[Tensor, Tensor, Tensor]:

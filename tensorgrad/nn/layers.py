@@ -249,9 +249,7 @@ class LayerNorm(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int | np.integer):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(_size("normalized_shape", n) for n in normalized_shape)
+        self.normalized_shape = F._normalized_shape("LayerNorm", normalized_shape)
         self.eps = float(eps)
         dt = _float_dtype(dtype)
         self.weight = Parameter(np.ones(self.normalized_shape, dt)) if elementwise_affine else None

@@ -99,7 +99,10 @@ def test_batch_norm_refuses_bad_batches_and_changes_nothing() -> None:
     before = {k: v.copy() for k, v in bn.state_dict().items()}
     with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
         bn(tg.ones((1, 3)))
-    with pytest.raises(ValueError, match=r"running_mean has shape \(3,\), the input \(4, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"running_mean has shape \(3,\), expected \(2,\) \(.* the input \(4, 2\)\)",
+    ):
         bn(tg.ones((4, 2)))
     with pytest.raises(ValueError, match=r"\(N, C\) or \(N, C, L\) input, got \(2, 3, 1, 1\)"):
         bn(tg.ones((2, 3, 1, 1)))
@@ -216,3 +219,77 @@ def test_embedding_refuses_bad_ids(ids, error, message) -> None:
     emb = nn.Embedding(6, 2)
     with pytest.raises(error, match=message):
         emb(np.array(ids))
+
+
+X = tg.tensor(RNG.standard_normal((4, 3)))
+INT_STATS = tg.ones(3, dtype=np.int64)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda s: F.layer_norm(X, 3, tg.ones(1)),
+            ValueError,
+            r"weight has shape \(1,\), expected \(3,\)",
+        ),
+        (
+            lambda s: F.layer_norm(X, 3, None, tg.ones((4, 3))),
+            ValueError,
+            r"bias has shape \(4, 3\)",
+        ),
+        (lambda s: F.layer_norm(X, "3"), TypeError, "layer_norm: sizes must be ints"),
+        (
+            lambda s: F.layer_norm(X, [3.7]),
+            TypeError,
+            r"layer_norm: sizes must be ints, got \(3.7,\)",
+        ),
+        (lambda s: F.layer_norm(X, ()), ValueError, "normalized_shape must name at least one axis"),
+        (lambda s: nn.LayerNorm(3.0), TypeError, "LayerNorm: sizes must be ints"),
+        (
+            lambda s: F.batch_norm(X, np.zeros(3), np.ones(3)),
+            TypeError,
+            "running_mean must be a floating Tensor, got ndarray",
+        ),
+        (
+            lambda s: F.batch_norm(X, s, INT_STATS, training=True),
+            TypeError,
+            "running_var .* dtype int64",
+        ),
+        (
+            lambda s: F.batch_norm(X, s, None, tg.ones(4), training=True),
+            ValueError,
+            r"weight has shape \(4,\), expected \(3,\)",
+        ),
+    ],
+    ids=[
+        "ln weight",
+        "ln bias",
+        "ln str",
+        "ln float",
+        "ln empty",
+        "LayerNorm float",
+        "bn array stats",
+        "bn int stats",
+        "bn weight",
+    ],  # fmt: skip
+)
+def test_normalisation_arguments_are_checked_before_anything_changes(call, error, message):
+    """torch refuses each of these too. A weight of shape (1,) or (4, 3) broadcast into
+    another function; int running statistics failed after the mean had been updated."""
+    running_mean = tg.zeros(3)
+    with pytest.raises(error, match=message):
+        call(running_mean)
+    np.testing.assert_array_equal(running_mean.data, 0.0)
+
+
+def test_batch_norm_of_an_empty_batch_is_empty_and_moves_no_statistic() -> None:
+    """As torch: shape (0, 3) out; the running statistics stay (the batch has none), and
+    the batch is counted."""
+    bn = nn.BatchNorm1d(3)
+    theirs = torch.nn.BatchNorm1d(3, dtype=torch.float64)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="empty"):
+        assert bn(np.zeros((0, 3))).shape == (0, 3)
+    theirs(torch.zeros((0, 3), dtype=torch.float64))
+    for name, value in theirs.state_dict().items():
+        np.testing.assert_array_equal(bn.state_dict()[name], value.numpy())
