@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import random
+from collections.abc import Iterable
 
 from .engine import Value, weighted_sum
 
@@ -26,6 +27,14 @@ def _count(where: str, name: str, value) -> int:
     if value < 0:
         raise ValueError(f"{where}: {name} must not be negative, got {value}")
     return int(value)
+
+
+def layer_sizes(where: str, nin, nouts) -> list[int]:
+    """``[nin, *nouts]`` as ints >= 0; ``nouts`` any iterable of sizes (a list, a tuple, an
+    array), but not one number."""
+    if isinstance(nouts, str) or not isinstance(nouts, Iterable):
+        raise TypeError(f"{where}: nouts must be a list of layer sizes, got {nouts!r}")
+    return [_count(where, "a layer size", n) for n in [nin, *nouts]]
 
 
 def _check_activation(where: str, activation) -> None:
@@ -88,6 +97,7 @@ class Layer(Module):
     """``nout`` neurons that see the same inputs; returns a list (one Value if nout == 1)."""
 
     def __init__(self, nin: int, nout: int, **kwargs) -> None:
+        nin = _count("Layer", "nin", nin)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(_count("Layer", "nout", nout))]
 
     def __call__(self, x):
@@ -106,9 +116,7 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts: list[int], activation: str = "relu") -> None:
         _check_activation("MLP", activation)  # the last layer is linear: checked here too
-        if not isinstance(nouts, list | tuple | range):
-            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {nouts!r}")
-        sizes = [_count("MLP", "a layer size", n) for n in [nin, *nouts]]
+        sizes = layer_sizes("MLP", nin, nouts)
         self.layers = [
             Layer(
                 sizes[i], sizes[i + 1], activation=activation if i != len(nouts) - 1 else "linear"

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from micrograd.nn import layer_sizes
+
 from ..tensor import Tensor, as_tensor, mark_changed, shown
 from . import functional as F
 from . import init
@@ -348,17 +350,14 @@ class MLP(Module):
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(f"MLP: activation must be one of {_ACTIVATIONS}, got {activation!r}")
-        if not isinstance(nouts, list | tuple | range):
-            raise TypeError(f"MLP: nouts must be a list of layer sizes, got {nouts!r}")
-        nouts = list(nouts)
-        if not nouts:
+        sizes = layer_sizes("MLP", nin, nouts)
+        if len(sizes) == 1:
             raise ValueError("MLP: nouts must list at least one layer size")
         gen = _as_rng(rng)
-        sizes = [nin] + nouts
         self.activation = activation
         self.layers = [
-            Linear(sizes[i], sizes[i + 1], bias=bias, dtype=dtype, rng=gen)
-            for i in range(len(nouts))
+            Linear(n_in, n_out, bias=bias, dtype=dtype, rng=gen)
+            for n_in, n_out in zip(sizes, sizes[1:])
         ]
 
     def forward(self, x: Any) -> Tensor:
@@ -444,13 +443,16 @@ def _micrograd_layer_arrays(i: int, layer: Any) -> tuple[np.ndarray, np.ndarray]
     for j, neuron in enumerate(layer.neurons):
         row = []
         for k, value in enumerate([*neuron.w, neuron.b]):
-            try:
-                row.append(float(value.data))
-            except (TypeError, ValueError):
+            x = getattr(value, "data", None)
+            try:  # a real number (float("1.5") would read a string), within float's range
+                if not isinstance(x, numbers.Real):
+                    raise TypeError
+                row.append(float(x))
+            except (TypeError, OverflowError):
                 which = f"w[{k}]" if k < len(neuron.w) else "b"
                 raise TypeError(
                     f"copy_from_micrograd: layer {i}, neuron {j}: {which}.data is "
-                    f"{shown(value.data)}, not a number; nothing was copied"
+                    f"{shown(x)}, not a float; nothing was copied"
                 ) from None
         rows.append(row)
     table = np.array(rows, dtype=np.float64).reshape(len(rows), -1)

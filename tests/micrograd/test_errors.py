@@ -160,9 +160,18 @@ def test_a_leaf_grad_that_is_not_a_number_stops_backward_before_any_grad_changes
         (lambda: MLP(2.5, [2]), TypeError, "MLP: a layer size must be an int, got 2.5"),
         (lambda: MLP(2, [1], activation="gelu"), ValueError, "activation must be one of"),
         (lambda: Layer(2, -3), ValueError, "Layer: nout must not be negative"),
+        (lambda: Layer(-1, 0), ValueError, "Layer: nin must not be negative"),
         (lambda: Value(10**400), OverflowError, r"within a float's range .* this int is beyond"),
     ],
-    ids=["nouts int", "negative", "float size", "activation", "negative nout", "huge int"],
+    ids=[
+        "nouts int",
+        "negative",
+        "float size",
+        "activation",
+        "negative nout",
+        "negative nin",
+        "huge int",
+    ],  # fmt: skip
 )
 def test_bad_sizes_and_numbers_are_named(call, error, message):
     """range(-1) made a neuron without weights silently; a one-layer MLP took any activation

@@ -145,9 +145,12 @@ def test_biases_trained_in_micrograd_do_not_vanish_into_a_model_without_bias():
 @pytest.mark.parametrize(
     "where, bad, message",
     [
-        ("w", "oops", r"layer 1, neuron 0: w\[2\]\.data is 'oops', not a number"),
-        ("b", None, r"layer 1, neuron 0: b\.data is None, not a number"),
+        ("w", "oops", r"layer 1, neuron 0: w\[2\]\.data is 'oops', not a float"),
+        ("w", "1.5", r"w\[2\]\.data is '1.5', not a float"),
+        ("w", 10**400, r"w\[2\]\.data is 1000.*, not a float"),
+        ("b", None, r"layer 1, neuron 0: b\.data is None, not a float"),
     ],
+    ids=["word", "string of a number", "huge int", "None"],
 )
 def test_a_micrograd_value_that_is_not_a_number_is_named_before_anything_is_copied(
     where, bad, message
@@ -162,3 +165,14 @@ def test_a_micrograd_value_that_is_not_a_number_is_named_before_anything_is_copi
     with pytest.raises(TypeError, match=message):
         model.copy_from_micrograd(micro)
     assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize(
+    "nouts",
+    [[3, 1], (3, 1), np.array([3, 1]), range(3, 0, -2)],
+    ids=["list", "tuple", "array", "range"],
+)
+def test_layer_sizes_may_come_in_any_sequence_in_both_engines(nouts):
+    """An array of sizes worked before the sizes were checked, and still does."""
+    assert [len(layer.neurons) for layer in mnn.MLP(2, nouts).layers] == [3, 1]
+    assert [layer.out_features for layer in tg.nn.MLP(2, nouts).layers] == [3, 1]
