@@ -238,7 +238,7 @@ class Tensor:
         self.requires_grad_(requires_grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        _check_flag("requires_grad", requires_grad)
+        _check_flag("requires_grad_", requires_grad)
         if self._prev and requires_grad:
             return self  # an op's output that requires grad already: nothing to change
         if self._prev:

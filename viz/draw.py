@@ -770,7 +770,12 @@ def side_by_side(
     **draw_kwargs: Any,
 ) -> SideBySide:
     """Two graphs next to each other (e.g. the same model in micrograd and tensorgrad)."""
-    if isinstance(titles, str) or not isinstance(titles, Sequence) or len(titles) != 2:
+    if (
+        isinstance(titles, str)
+        or not isinstance(titles, Sequence)
+        or len(titles) != 2
+        or not all(isinstance(title, str) for title in titles)
+    ):
         raise ValueError(f"side_by_side: titles must be two strings, got {titles!r}")
     params = draw_kwargs.get("params")
     if params is not None and not isinstance(params, dict):

@@ -347,16 +347,11 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     p = as_tensor(input)
     t = _as_target(target, p)
     _same_shape("binary_cross_entropy", p, t)
-    if p.size and (p.data.min() < 0 or p.data.max() > 1):
-        raise ValueError(
-            f"binary_cross_entropy: input must be probabilities in [0, 1], got values in "
-            f"[{p.data.min()}, {p.data.max()}] (use binary_cross_entropy_with_logits for logits)"
-        )
-    if t.size and (t.data.min() < 0 or t.data.max() > 1):  # PyTorch refuses them too
-        raise ValueError(
-            f"binary_cross_entropy: target must be in [0, 1], got values in "
-            f"[{t.data.min()}, {t.data.max()}]"
-        )
+    # A nan input (a model gone astray) gives a nan loss, NumPy's way (detect_anomaly finds
+    # where it came from); a nan target is a bad label, refused as PyTorch refuses it.
+    hint = " (use binary_cross_entropy_with_logits for logits)"
+    _check_probabilities("input", p, np.isnan(p.data), hint)
+    _check_probabilities("target", t, False, "")
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p.data), -100)
         log_q = np.maximum(np.log1p(-p.data), -100)
@@ -364,6 +359,16 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
         -(t.data * log_p + (1 - t.data) * log_q), (p, t), "binary_cross_entropy", _bce_rule
     )
     return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _check_probabilities(name: str, x: Tensor, allowed, hint: str) -> None:
+    """Values in [0, 1] (or ``allowed`` there), else a ValueError naming the first other."""
+    fine = (x.data >= 0) & (x.data <= 1) | allowed
+    if not fine.all():
+        raise ValueError(
+            f"binary_cross_entropy: {name} must be probabilities in [0, 1], got "
+            f"{x.data[~fine].flat[0].item()!r}{hint}"
+        )
 
 
 def _bce_logits_rule(g, out, args, ctx, needs):

@@ -705,7 +705,12 @@ def test_an_index_in_an_error_is_shown_on_one_short_line():
         (
             lambda: F.binary_cross_entropy(tg.tensor([0.5]), tg.tensor([2.0])),
             ValueError,
-            r"target must be in \[0, 1\], got values in \[2.0, 2.0\]",
+            r"target must be probabilities in \[0, 1\], got 2.0",
+        ),
+        (
+            lambda: F.binary_cross_entropy(tg.tensor([0.5]), tg.tensor([np.nan])),
+            ValueError,
+            r"target must be probabilities in \[0, 1\], got nan",
         ),
         (lambda: tg.nn.Sequential(tg.nn.ReLU())[5], IndexError, "index 5 is out of range for 1"),
         (lambda: tg.nn.MLP(2, 3), TypeError, "nouts must be a list of layer sizes, got 3"),
@@ -720,6 +725,7 @@ def test_an_index_in_an_error_is_shown_on_one_short_line():
         "iter 0-d",
         "gradcheck list",
         "bce target",
+        "bce nan target",
         "Sequential index",
         "MLP nouts",
         "optimizer set",

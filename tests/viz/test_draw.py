@@ -445,7 +445,9 @@ def test_params_that_name_no_nodes_are_refused(kwargs, error, message):
         viz.draw(Value(2.0) * 3, **kwargs)
 
 
-@pytest.mark.parametrize("titles", [3, "ab", ("one",)], ids=["number", "string", "one"])
+@pytest.mark.parametrize(
+    "titles", [3, "ab", ("one",), (1, 2)], ids=["number", "string", "one", "numbers"]
+)
 def test_side_by_side_titles_must_be_two_strings(titles):
     with pytest.raises(ValueError, match=r"titles must be two strings"):
         viz.side_by_side(Value(1.0) * 2, Value(1.0) * 3, titles=titles)
