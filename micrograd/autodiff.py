@@ -378,15 +378,17 @@ def _propagate(
             "thread (from a _backward function?); run it after the first one returns"
         )
     levels = defaultdict(list)  # depth -> the nodes of that depth that gradient has reached
-    leaves: list = []  # (backward) the leaves and the interior nodes that retain their
-    retained: list = []  # gradient: their sums go to _receive_grad at the end
+    # (backward) the leaves reached, and the interior nodes that retain their gradient:
+    # their sums go to _receive_grad at the end
+    leaves: list = []
+    retained: list = []
     with _one_pass_at_a_time:
         try:
             _mode.in_pass = "backward" if wanted is None else "grad"
+            receivers = (leaves, retained)
             _sum_level_by_level(
-                roots, seeds, levels, (leaves, retained), retain_graph, graph, wanted,
-                check_reached,
-            )  # fmt: skip
+                roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
+            )
             if leaves:  # all or nothing: a .grad that cannot take its gradient stops all
                 leaves[0]._check_grads(leaves)
             for node in chain(leaves, retained):

@@ -122,8 +122,8 @@ class Value:
     def _check_grads(nodes: list) -> None:
         if set(map(type, map(_grad_of, nodes))) <= {float}:  # at C speed: the usual case
             return
-        for node in nodes:  # an interior node's .grad is replaced, a leaf's added to
-            if not (node._parents or isinstance(node.grad, numbers.Real | Value)):
+        for node in nodes:  # leaves: their .grad is added to
+            if not isinstance(node.grad, numbers.Real | Value):
                 raise TypeError(
                     f"backward: {node!r} has a .grad of type {type(node.grad).__name__}, not a "
                     "number; a Value's gradient adds up in a float: reset it with .grad = 0.0 "

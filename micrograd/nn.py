@@ -117,11 +117,10 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: list[int], activation: str = "relu") -> None:
         _check_activation("MLP", activation)  # the last layer is linear: checked here too
         sizes = layer_sizes("MLP", nin, nouts)
+        last = len(sizes) - 2
         self.layers = [
-            Layer(
-                sizes[i], sizes[i + 1], activation=activation if i != len(nouts) - 1 else "linear"
-            )
-            for i in range(len(nouts))
+            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else "linear")
+            for i in range(len(sizes) - 1)
         ]
 
     def __call__(self, x):
