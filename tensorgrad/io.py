@@ -231,13 +231,20 @@ def load(path: str | os.PathLike) -> Any:
         raise ValueError(f"load: {path!r} is not an .npz file (it is not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+            stray = [m for m in npz.zip.namelist() if not m.endswith(".npy")]
+            arrays = {} if stray else {name: npz[name] for name in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():
             raise _refuse_pickle(path) from None
         raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
     except (zipfile.BadZipFile, EOFError, OSError) as exc:
         raise ValueError(f"load: {path!r} is not a valid .npz file: {exc}") from exc
+    if stray:  # NpzFile would hand such members out as raw bytes
+        raise ValueError(
+            f"load: {path!r} is a zip archive but not an .npz file: its member {stray[0]!r} "
+            "is not a .npy array (a PyTorch checkpoint? read it with torch.load and pass "
+            "{name: t.numpy()} to load_state_dict)"
+        )
     if _HEADER not in arrays:
         return arrays
     try:

@@ -327,3 +327,14 @@ def test_a_header_that_is_json_but_not_an_object_is_called_damaged(tmp_path, hea
     np.savez(path, __minigrad__=np.array(header))
     with pytest.raises(ValueError, match=r"h\.npz.*damaged minigrad header: a JSON"):
         tg.load(path)
+
+
+def test_a_zip_that_holds_more_than_arrays_is_refused_naming_the_member(tmp_path):
+    """A PyTorch checkpoint is a zip too: NumPy hands its other members out as raw bytes,
+    so load gave a dict of bytes that load_state_dict then called "unexpected keys"."""
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model/data.pkl", b"\x80\x04N.")
+        archive.writestr("model/version", b"3\n")
+    with pytest.raises(ValueError, match=r"member 'model/data.pkl' is not a .npy array"):
+        tg.load(path)
