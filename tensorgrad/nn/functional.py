@@ -154,15 +154,18 @@ def batch_norm(
                 f"batch_norm: {name} must be a floating Tensor, got {type(stat).__name__}"
                 f"{f' of dtype {stat.dtype}' if isinstance(stat, Tensor) else ''}"
             )
-    running_mean, running_var, weight, bias = _per_feature(
-        "batch_norm",
-        channels,
-        f"one per channel of the input {x.shape}",
-        running_mean=running_mean,
-        running_var=running_var,
-        weight=weight,
-        bias=bias,
+    why = f"one per channel of the input {x.shape}"
+    stats = _per_feature(
+        "batch_norm", channels, why, running_mean=running_mean, running_var=running_var
     )
+    running_mean, running_var = stats
+    # As PyTorch, a weight or bias of C values may come in any shape: (1, C) as in makemore
+    scale = [None if t is None else as_tensor(t) for t in (weight, bias)]
+    for name, t in zip(("weight", "bias"), scale):
+        if t is not None and t.size != channels[0]:
+            raise ValueError(
+                f"batch_norm: {name} has shape {t.shape}, not {channels[0]} values ({why})"
+            )
     axes = (0,) if x.ndim == 2 else (0, 2)
     per_channel = (1, *channels) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
     if not training:
@@ -184,7 +187,7 @@ def batch_norm(
             for stat, new in ((running_mean, new_mean), (running_var, new_var)):  # written
                 stat.data[...] = new
                 mark_changed(stat)
-    return _affine(out, *(t if t is None else t.reshape(per_channel) for t in (weight, bias)))
+    return _affine(out, *(t if t is None else t.reshape(per_channel) for t in scale))
 
 
 def _moved(stat: np.ndarray, batch: np.ndarray, momentum: float) -> np.ndarray:

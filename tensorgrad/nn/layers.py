@@ -262,7 +262,8 @@ class LayerNorm(Module):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, affine={self.weight is not None}"
+        bias = "" if self.weight is None or self.bias is not None else ", bias=False"
+        return f"{self.normalized_shape}, eps={self.eps}, affine={self.weight is not None}{bias}"
 
 
 class BatchNorm1d(Module):

@@ -259,7 +259,7 @@ INT_STATS = tg.ones(3, dtype=np.int64)
         (
             lambda s: F.batch_norm(X, s, None, tg.ones(4), training=True),
             ValueError,
-            r"weight has shape \(4,\), expected \(3,\)",
+            r"weight has shape \(4,\), not 3 values",
         ),
     ],
     ids=[
@@ -293,3 +293,19 @@ def test_batch_norm_of_an_empty_batch_is_empty_and_moves_no_statistic() -> None:
     theirs(torch.zeros((0, 3), dtype=torch.float64))
     for name, value in theirs.state_dict().items():
         np.testing.assert_array_equal(bn.state_dict()[name], value.numpy())
+
+
+def test_batch_norm_takes_a_weight_and_bias_of_shape_1_c_as_torch() -> None:
+    """makemore keeps its batch norm gain and bias as (1, C): torch's forward takes any
+    shape of C values for them (its backward then fails on the shape; ours is checked with
+    finite differences)."""
+    x, w, b = (RNG.standard_normal(s) for s in ((5, 3), (1, 3), (1, 3)))
+    out = F.batch_norm(tg.tensor(x), None, None, tg.tensor(w), tg.tensor(b), training=True)
+    ref = torch.nn.functional.batch_norm(
+        torch.tensor(x), None, None, torch.tensor(w), torch.tensor(b), training=True
+    )
+    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12, atol=1e-14)
+    inputs = [tg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert tg.gradcheck(
+        lambda *t: F.batch_norm(t[0], None, None, t[1], t[2], training=True), inputs
+    )
