@@ -77,28 +77,33 @@ def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing
     return (expand(g, args[0].shape, axes, keepdims) * weight,)
 
 
-def _shifted(x, axes: tuple):
-    """``x`` minus its first element along ``axes``: the same spread, but a slice of equal
-    values becomes exact zeros, whose mean is exactly 0. Without the shift the rounded mean
-    of (0.1, 0.1, 0.1) left deviations of ±1e-17: a std of 1e-17 instead of 0, and a
-    gradient of 1e-17 / 1e-17, O(1) noise. (float32 and float64 only: float16 is computed
+def _shifted(data: np.ndarray, axes: tuple) -> np.ndarray:
+    """``data`` minus its first element along ``axes``, for the forward of var and std: the
+    same spread, but a slice of equal values becomes exact zeros, so its spread is exactly
+    0 (the rounded mean of (0.1, 0.1, 0.1) left deviations of ±1e-17: a std of 1e-17), and
+    data far from 0 loses less to rounding. (float32 and float64 only: float16 is computed
     as PyTorch computes it, bit for bit; integer data has no such rounding.)"""
-    data = d.raw(x)
     if data.dtype not in (np.float32, np.float64) or data.size == 0:
-        return x
-    return x - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
+        return data
+    return data - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(data.ndim))]
 
 
-def _centered(x, axes: tuple):
-    """x - mean(x) along ``axes``, exactly 0 where a slice is constant (see ``_shifted``)."""
-    x = _shifted(x, axes)
-    return x - x.mean(axis=axes, keepdims=True)
+def _centered(x, out, axes: tuple, keepdims: bool):
+    """x - mean(x) along ``axes``; exactly 0 in a slice of equal values, whose spread ``out``
+    is exactly 0 (see ``_shifted``), where rounding would leave ±1e-17 (std's gradient
+    divides it by the std: O(1) noise). Elsewhere as it is: shifted deviations would carry
+    the rounding of the first element's size."""
+    centered = x - x.mean(axis=axes, keepdims=True)
+    constant = d.raw(out) == 0
+    if constant.any():
+        centered = d.where(expand(constant, d.raw(x).shape, axes, keepdims), 0, centered)
+    return centered
 
 
 def _var_rule(g, out, args, ctx, needs):  # d var / dx = 2 (x - mean) / (n - ddof)
     axes, keepdims, dof = ctx
     x = args[0]
-    centered = _centered(x, axes)
+    centered = _centered(x, out, axes, keepdims)
     scale = 2.0 / dof if dof > 0 else math.inf  # no degrees of freedom: inf, as PyTorch
     return (expand(g, x.shape, axes, keepdims) * centered * scale,)
 
@@ -108,7 +113,7 @@ def _std_rule(g, out, args, ctx, needs):
     # PyTorch), since every direction that keeps x constant along the axis is flat.
     axes, keepdims, dof = ctx
     x = args[0]
-    centered = _centered(x, axes)
+    centered = _centered(x, out, axes, keepdims)
     flat = d.raw(out) == 0
     scale = d.where(flat, 0, _over_count(g / d.where(flat, 1, out), dof))
     return (expand(scale, x.shape, axes, keepdims) * centered,)

@@ -1007,6 +1007,24 @@ def test_a_constant_slice_has_spread_and_gradient_exactly_zero(name, dtype) -> N
         np.testing.assert_array_equal(x.grad.data, [[0.0], [0.0]])
 
 
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_spread_gradient_keeps_float32_accuracy_beside_an_outlier(name) -> None:
+    """Hand math, d var/dx = 2 (x - mean) / n and d std/dx = (x - mean) / (n std), in
+    float64 on the same float32 values. Centring on the first element (1e4 here) gave each
+    deviation that element's rounding: a median relative error of 5e-5, against 3e-8."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(1000).astype(np.float32)
+    a[0] = 1e4
+    x = tg.tensor(a, requires_grad=True)
+    getattr(x, name)().backward()
+    a64 = a.astype(np.float64)
+    exact = 2 * (a64 - a64.mean()) / a.size
+    if name == "std":
+        exact = (a64 - a64.mean()) / (a.size * a64.std())
+    relative = np.abs(x.grad.data - exact) / np.abs(exact)
+    assert x.grad.dtype == np.float32 and np.median(relative) < 1e-6
+
+
 @pytest.mark.parametrize("n", [2050, 5003])
 def test_float16_std_gradient_matches_torch_bit_for_bit(n) -> None:
     """It divides by n - 1 in float32, as PyTorch: n - 1 = 2049 or 5002 is not a float16."""
