@@ -37,11 +37,11 @@ a small protocol that every node type implements:
     called by :func:`backward` with a node's final gradient: a leaf accumulates
     it into ``.grad``; an interior node gets it only if ``node._retains_grad``
     (every Value shows its gradient; a Tensor only after ``retain_grad()``).
-``node._check_grads(leaves)``
-    called by :func:`backward` with every leaf about to add a gradient into its
-    ``.grad``, before any does: raises if one's ``.grad`` cannot take it (a user
-    assigned something else), so that no ``.grad`` changes. (Interior nodes are not
-    checked: a Value's is replaced, and a Tensor checks what is assigned to it.)
+``node._check_grads(leaves, retained)``
+    called by :func:`backward` with the leaves and the interior nodes that retain
+    their gradient, before any gets its gradient: raises if one's ``.grad`` cannot take
+    it (a user assigned something else), so that no ``.grad`` changes. (A Value checks
+    its leaves only: an interior Value's ``.grad`` is replaced, not added to.)
 ``node._free_saved()``
     called after a node's rule ran in a backward without ``retain_graph``.
 ``node._seed(gradient, graph, op, arg)`` / ``node._lift(g)``
@@ -389,8 +389,8 @@ def _propagate(
             _sum_level_by_level(
                 roots, seeds, levels, receivers, retain_graph, graph, wanted, check_reached
             )
-            if leaves:  # all or nothing: a .grad that cannot take its gradient stops all
-                leaves[0]._check_grads(leaves)
+            if leaves or retained:  # all or nothing: a .grad that cannot take it stops all
+                (leaves or retained)[0]._check_grads(leaves, retained)
             for node in chain(leaves, retained):
                 g, node._pass_grad = node._pass_grad, None
                 node._receive_grad(g)

@@ -119,10 +119,11 @@ class Value:
             self.grad += g
 
     @staticmethod
-    def _check_grads(nodes: list) -> None:
-        if set(map(type, map(_grad_of, nodes))) <= {float}:  # at C speed: the usual case
+    def _check_grads(leaves: list, retained: list) -> None:
+        # Only the leaves: an interior Value's .grad is replaced, not added to.
+        if set(map(type, map(_grad_of, leaves))) <= {float}:  # at C speed: the usual case
             return
-        for node in nodes:  # leaves: their .grad is added to
+        for node in leaves:
             if not isinstance(node.grad, numbers.Real | Value):
                 raise TypeError(
                     f"backward: {node!r} has a .grad of type {type(node.grad).__name__}, not a "

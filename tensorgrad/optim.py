@@ -55,7 +55,7 @@ def zero_grads(params: Iterable, set_to_none: bool = True) -> None:
         if set_to_none or g is None:
             p.grad = None
         elif _is_graph(g):
-            p.grad = Tensor(np.zeros_like(g.data))
+            p._grad = Tensor(np.zeros_like(g.data))  # the gradient's own shape: no check
         else:
             _grad_array(p)[...] = 0
             if isinstance(g, Tensor):

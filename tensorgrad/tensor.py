@@ -23,6 +23,7 @@ import threading
 import types
 import weakref
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,15 @@ class Tensor:
     )
     __array_ufunc__ = None  # np_array * t and np.float64(2) * t come back to Tensor
     __hash__ = object.__hash__  # == is elementwise, identity stays hashable
-    __setstate__ = autodiff.restore_node  # copies take no sum of a running backward pass
+
+    def __setstate__(self, state) -> None:
+        """Copies and pickles: no sum of a running backward pass (``restore_node``), and a
+        state saved when ``.grad`` was a plain slot goes to ``_grad`` unchecked (its
+        gradient tensor may still be half restored)."""
+        instance_dict, slots = state if isinstance(state, tuple) else (state, None)
+        if slots and "grad" in slots:
+            slots = {("_grad" if k == "grad" else k): v for k, v in slots.items()}
+        autodiff.restore_node(self, (instance_dict, slots))
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         """A copy of the whole graph below, parents first (no recursion), that refuses its
@@ -235,6 +244,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, requires_grad: bool) -> None:
+        _check_flag("requires_grad", requires_grad)
         self.requires_grad_(requires_grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -376,10 +386,10 @@ class Tensor:
         return grads
 
     @staticmethod
-    def _check_grads(nodes: list) -> None:
+    def _check_grads(leaves: list, retained: list) -> None:
         # The .grad setter checks what is assigned; this catches a .grad that no longer
-        # fits because .data was replaced since.
-        for node in nodes:
+        # fits because .data was replaced since. Retained interior gradients add up too.
+        for node in chain(leaves, retained):
             if node._grad is not None and node._requires_grad:
                 _check_grad_fits(node, node._grad, "backward")
 
@@ -735,7 +745,8 @@ def _check_grad_fits(t: Tensor, grad: Any, op: str) -> None:
 def _check_flag(op: str, requires_grad: Any) -> None:
     """As PyTorch: requires_grad is a bool (the string "no" is truthy)."""
     if not isinstance(requires_grad, bool | np.bool_):
-        raise TypeError(f"{op}: requires_grad must be a bool, got {requires_grad!r}")
+        where = f"{op}: " if op != "requires_grad" else ""  # t.requires_grad = ... says it
+        raise TypeError(f"{where}requires_grad must be a bool, got {requires_grad!r}")
 
 
 def mark_changed(t: Tensor) -> None:

@@ -738,3 +738,23 @@ def test_small_misuses_are_named(call, error, message) -> None:
     and the bce target, to be taken where PyTorch refuses it)."""
     with pytest.raises(error, match=message):
         call()
+
+
+def test_a_retained_interior_grad_left_from_replaced_data_stops_backward_first() -> None:
+    """Interior gradients kept by retain_grad() add up across backwards too: a stale one
+    is refused before the leaf's .grad changes."""
+    a = tg.tensor([1.0], requires_grad=True)
+    b = a.broadcast_to((2,))
+    b.retain_grad()
+    b.sum().backward(retain_graph=True)
+    b.data = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"gradient of shape \(2,\) for a tensor of shape \(3,\)"):
+        b.sum().backward(retain_graph=True)
+    np.testing.assert_array_equal(a.grad.data, [2.0])
+
+
+def test_setting_requires_grad_to_a_non_bool_names_the_attribute_once() -> None:
+    t = tg.ones(2)
+    with pytest.raises(TypeError, match=r"^requires_grad must be a bool, got 'no'$"):
+        t.requires_grad = "no"
+    assert t.requires_grad is False

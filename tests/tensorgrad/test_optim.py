@@ -653,3 +653,17 @@ def test_zero_grad_in_place_replaces_a_gradient_graph_even_when_its_data_is_read
     p.grad = s.broadcast_to(3)
     optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
     np.testing.assert_array_equal(p.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_zero_grad_in_place_gives_fresh_zeros_to_a_graph_gradient_of_its_own_shape():
+    """A gradient that is a graph (create_graph=True) gets fresh zeros of its own shape,
+    even after the parameter's .data was replaced: the setter's check stopped it midway,
+    after the gradients before it had been zeroed."""
+    p, q = tg.Parameter([1.0, 2.0]), tg.Parameter([3.0, 4.0])
+    (p * p).sum().backward()
+    (q**3).sum().backward(create_graph=True)
+    q.data = np.zeros(3)
+    optim.SGD([p, q], lr=0.1).zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(q.grad.data, [0.0, 0.0])
+    assert not q.grad.requires_grad

@@ -1525,3 +1525,18 @@ def test_tolist_gives_python_numbers_as_numpy_and_pytorch_do():
     one = tg.tensor(2.5).tolist()
     assert one == 2.5 and type(one) is float
     assert type(tg.tensor([1, 2], dtype=np.int64).tolist()[0]) is int
+
+
+def test_a_state_saved_when_grad_was_a_plain_slot_restores_into_the_checked_one() -> None:
+    """Before .grad became a checked property its slot was called "grad". A pickle may
+    restore a tensor before its gradient tensor is whole: the state goes straight to the
+    slot, unchecked (the setter read the half-made gradient's shape and failed)."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    instance_dict, slots = x.__reduce_ex__(4)[2]
+    half_made = Tensor.__new__(Tensor)  # as pickle holds it before its own state arrives
+    old = {("grad" if k == "_grad" else k): v for k, v in slots.items()}
+    old["grad"] = half_made
+    y = Tensor.__new__(Tensor)
+    y.__setstate__((instance_dict, old))
+    assert y._grad is half_made and y.grad is half_made
+    np.testing.assert_array_equal(y.data, [1.0, 2.0])
