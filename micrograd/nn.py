@@ -30,9 +30,10 @@ def _count(where: str, name: str, value) -> int:
 
 
 def layer_sizes(where: str, nin, nouts) -> list[int]:
-    """``[nin, *nouts]`` as ints >= 0; ``nouts`` any iterable of sizes (a list, a tuple, an
-    array), but not one number."""
-    if isinstance(nouts, str) or not isinstance(nouts, Iterable):
+    """``[nin, *nouts]`` as ints >= 0; ``nouts`` any ordered iterable of sizes (a list, a
+    tuple, an array, a generator), but not one number, nor a set or a dict (a set drops
+    repeated sizes and orders the rest by hash)."""
+    if isinstance(nouts, str | set | frozenset | dict) or not isinstance(nouts, Iterable):
         raise TypeError(f"{where}: nouts must be a list of layer sizes, got {nouts!r}")
     return [_count(where, "a layer size", n) for n in [nin, *nouts]]
 

@@ -154,6 +154,8 @@ def batch_norm(
                 f"batch_norm: {name} must be a floating Tensor, got {type(stat).__name__}"
                 f"{f' of dtype {stat.dtype}' if isinstance(stat, Tensor) else ''}"
             )
+        if training and stat is not None and not stat.data.flags.writeable:
+            raise ValueError(f"batch_norm: {name} is read-only, so it cannot be updated")
     why = f"one per channel of the input {x.shape}"
     stats = _per_feature(
         "batch_norm", channels, why, running_mean=running_mean, running_var=running_var
@@ -180,8 +182,10 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got "
                 f"input of shape {x.shape}"
             )
+        if not count:  # an empty batch: nothing to normalise, no statistics to take
+            return _affine(x * 0, *(t if t is None else t.reshape(per_channel) for t in scale))
         out, mean, var = _standardized(x, axes, eps)
-        if running_mean is not None and running_var is not None and count:
+        if running_mean is not None and running_var is not None:
             new_mean = _moved(running_mean.data, mean.data, momentum)  # both made, then
             new_var = _moved(running_var.data, var.data * (count / (count - 1)), momentum)
             for stat, new in ((running_mean, new_mean), (running_var, new_var)):  # written

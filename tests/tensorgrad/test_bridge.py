@@ -172,8 +172,16 @@ def test_a_micrograd_value_that_is_not_a_number_is_named_before_anything_is_copi
     [lambda: [3, 1], lambda: (3, 1), lambda: np.array([3, 1]), lambda: (n for n in (3, 1))],
     ids=["list", "tuple", "array", "generator"],
 )
-def test_layer_sizes_may_come_in_any_iterable_in_both_engines(make):
+def test_layer_sizes_may_come_in_any_ordered_iterable_in_both_engines(make):
     """An array of sizes worked before the sizes were checked, and still does."""
     assert [len(layer.neurons) for layer in mnn.MLP(2, make()).layers] == [3, 1]
     assert [layer.out_features for layer in tg.nn.MLP(2, make()).layers] == [3, 1]
     assert mnn.MLP(2, make()).layers[-1].neurons[0].activation == "linear"
+
+
+@pytest.mark.parametrize("nouts", [{16, 1}, {4: "a", 1: "b"}], ids=["set", "dict"])
+def test_unordered_layer_sizes_are_refused_in_both_engines(nouts):
+    """{16, 16, 1} is the set {16, 1}: a layer silently gone, the rest ordered by hash."""
+    for mlp in (mnn.MLP, tg.nn.MLP):
+        with pytest.raises(TypeError, match="nouts must be a list of layer sizes"):
+            mlp(2, nouts)

@@ -269,3 +269,13 @@ def test_losses_gradcheck() -> None:
     assert tg.gradcheck(lambda a, b: F.binary_cross_entropy(a, b), [p, t])
     assert tg.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b), [z, t])
     assert tg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction="sum"), [z, t])
+
+
+def test_binary_cross_entropy_of_a_nan_probability_is_nan_but_a_nan_target_is_refused():
+    """A nan input (a model gone astray) follows NumPy: its loss is nan, and detect_anomaly
+    finds where the nan came from. A nan target is a bad label: refused, as torch does
+    (torch refuses a nan input too)."""
+    loss = F.binary_cross_entropy(tg.tensor([np.nan, 0.5]), tg.tensor([1.0, 0.0]))
+    assert np.isnan(loss.item())
+    with pytest.raises(ValueError, match=r"target must be probabilities in \[0, 1\], got nan"):
+        F.binary_cross_entropy(tg.tensor([0.5, 0.5]), tg.tensor([1.0, np.nan]))

@@ -1,6 +1,8 @@
 """Embedding, LayerNorm and BatchNorm1d (and their functional forms) against PyTorch,
 finite differences and hand math."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -274,22 +276,39 @@ INT_STATS = tg.ones(3, dtype=np.int64)
         "bn weight",
     ],  # fmt: skip
 )
-def test_normalisation_arguments_are_checked_before_anything_changes(call, error, message):
-    """torch refuses each of these too. A weight of shape (1,) or (4, 3) broadcast into
-    another function; int running statistics failed after the mean had been updated."""
+def test_normalisation_arguments_are_refused_naming_the_op(call, error, message):
+    """A weight of shape (1,) or (4, 3) broadcast into another function; a string or a
+    float size was read as an int."""
     running_mean = tg.zeros(3)
     with pytest.raises(error, match=message):
         call(running_mean)
     np.testing.assert_array_equal(running_mean.data, 0.0)
 
 
+def test_batch_norm_refuses_statistics_it_cannot_update_before_moving_either() -> None:
+    """int or read-only statistics failed after the running mean had moved."""
+    x = tg.tensor(np.arange(12.0).reshape(4, 3))
+    read_only = tg.ones(3)
+    read_only.data.flags.writeable = False
+    for bad, message in ((tg.ones(3, dtype=np.int64), "dtype int64"), (read_only, "read-only")):
+        running_mean = tg.zeros(3)
+        with pytest.raises((TypeError, ValueError), match=f"running_var .*{message}"):
+            F.batch_norm(x, running_mean, bad, training=True)
+        np.testing.assert_array_equal(running_mean.data, 0.0)
+
+
 def test_batch_norm_of_an_empty_batch_is_empty_and_moves_no_statistic() -> None:
-    """As torch: shape (0, 3) out; the running statistics stay (the batch has none), and
-    the batch is counted."""
+    """As torch: shape (0, 3) out, silently (no mean of nothing is taken, so detect_anomaly
+    has nothing to find); the running statistics stay, and the batch is counted."""
     bn = nn.BatchNorm1d(3)
     theirs = torch.nn.BatchNorm1d(3, dtype=torch.float64)
-    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="empty"):
-        assert bn(np.zeros((0, 3))).shape == (0, 3)
+    x = tg.tensor(np.zeros((0, 3)), requires_grad=True)
+    with warnings.catch_warnings(), tg.detect_anomaly():
+        warnings.simplefilter("error")
+        out = bn(x)
+        out.sum().backward()
+    assert out.shape == (0, 3) and x.grad.shape == (0, 3)
+    np.testing.assert_array_equal(bn.weight.grad.data, [0.0, 0.0, 0.0])
     theirs(torch.zeros((0, 3), dtype=torch.float64))
     for name, value in theirs.state_dict().items():
         np.testing.assert_array_equal(bn.state_dict()[name], value.numpy())
