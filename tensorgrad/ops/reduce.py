@@ -89,14 +89,19 @@ def _shifted(data: np.ndarray, axes: tuple) -> np.ndarray:
 
 
 def _centered(x, out, axes: tuple, keepdims: bool):
-    """x - mean(x) along ``axes``; exactly 0 in a slice of equal values, whose spread ``out``
-    is exactly 0 (see ``_shifted``), where rounding would leave ±1e-17 (std's gradient
-    divides it by the std: O(1) noise). Elsewhere as it is: shifted deviations would carry
-    the rounding of the first element's size."""
+    """x - mean(x) along ``axes``, in two passes: the second takes out what the rounded
+    first mean left (for data far from 0 it is most of the deviation's error). In a slice
+    of equal values, whose spread ``out`` is exactly 0 (see ``_shifted``), the value is
+    exactly 0 where rounding would leave ±1e-17 (std's gradient divides it by the std:
+    O(1) noise); with create_graph its derivative stays, for the second derivative."""
     centered = x - x.mean(axis=axes, keepdims=True)
+    if d.raw(x).dtype in (np.float32, np.float64):  # float16 as PyTorch, bit for bit
+        centered = centered - centered.mean(axis=axes, keepdims=True)
     constant = d.raw(out) == 0
     if constant.any():
-        centered = d.where(expand(constant, d.raw(x).shape, axes, keepdims), 0, centered)
+        mask = expand(constant, d.raw(x).shape, axes, keepdims)
+        zero = centered - centered.detach() if isinstance(centered, Tensor) else 0
+        centered = d.where(mask, zero, centered)
     return centered
 
 

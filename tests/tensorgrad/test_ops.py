@@ -1007,22 +1007,45 @@ def test_a_constant_slice_has_spread_and_gradient_exactly_zero(name, dtype) -> N
         np.testing.assert_array_equal(x.grad.data, [[0.0], [0.0]])
 
 
+@pytest.mark.parametrize("data", ["outlier", "offset 1e4", "offset 1e6"])
 @pytest.mark.parametrize("name", ["var", "std"])
-def test_spread_gradient_keeps_float32_accuracy_beside_an_outlier(name) -> None:
+def test_spread_gradient_keeps_float32_accuracy(name, data) -> None:
     """Hand math, d var/dx = 2 (x - mean) / n and d std/dx = (x - mean) / (n std), in
-    float64 on the same float32 values. Centring on the first element (1e4 here) gave each
-    deviation that element's rounding: a median relative error of 5e-5, against 3e-8."""
+    float64 on the same float32 values (math.fsum for the mean). Centring on the first
+    element gave each deviation that element's rounding (a median relative error of 5e-5
+    beside a 1e4 outlier); centring once on the rounded mean, the mean's rounding (4e-2
+    for 1e6 + N(0, 1)); two passes give ~5e-8 in all three."""
     rng = np.random.default_rng(5)
-    a = rng.standard_normal(1000).astype(np.float32)
-    a[0] = 1e4
+    a = rng.standard_normal(1000)
+    if data == "outlier":
+        a[0] = 1e4
+    else:
+        a += float(data.split()[1])
+    a = a.astype(np.float32)
     x = tg.tensor(a, requires_grad=True)
     getattr(x, name)().backward()
     a64 = a.astype(np.float64)
-    exact = 2 * (a64 - a64.mean()) / a.size
+    deviation = a64 - math.fsum(a64) / a.size
+    exact = 2 * deviation / a.size
     if name == "std":
-        exact = (a64 - a64.mean()) / (a.size * a64.std())
+        exact = deviation / (a.size * math.sqrt(math.fsum(deviation**2) / a.size))
     relative = np.abs(x.grad.data - exact) / np.abs(exact)
     assert x.grad.dtype == np.float32 and np.median(relative) < 1e-6
+
+
+def test_var_second_derivative_over_a_constant_slice_matches_torch() -> None:
+    """The exact zero of a constant slice's deviations keeps its derivative: var's Hessian
+    there is 2/n (I - 1/n), not 0 (hand math, and torch)."""
+    a, v = np.array([1.0, 1.0, 1.0]), np.array([1.0, 0.0, 0.0])
+    x = tg.tensor(a, requires_grad=True)
+    (g,) = tg.grad(x.var(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.data, 0.0)
+    (h,) = tg.grad((g * v).sum(), [x])
+    np.testing.assert_allclose(h.data, [4 / 9, -2 / 9, -2 / 9])  # 2/3 (e1 - 1/3)
+    tx = torch.tensor(a, requires_grad=True)
+    (tgx,) = torch.autograd.grad(tx.var(correction=0), tx, create_graph=True)
+    (thv,) = torch.autograd.grad((tgx * torch.tensor(v)).sum(), tx)
+    np.testing.assert_allclose(h.data, thv.numpy())
 
 
 @pytest.mark.parametrize("n", [2050, 5003])
