@@ -33,8 +33,13 @@ def layer_sizes(where: str, nin, nouts) -> list[int]:
     """``[nin, *nouts]`` as ints >= 0; ``nouts`` any ordered iterable of sizes (a list, a
     tuple, an array, a generator), but not one number, nor a set or a dict (a set drops
     repeated sizes and orders the rest by hash)."""
-    if isinstance(nouts, str | set | frozenset | dict) or not isinstance(nouts, Iterable):
-        raise TypeError(f"{where}: nouts must be a list of layer sizes, got {nouts!r}")
+    refused = TypeError(f"{where}: nouts must be a list of layer sizes, got {nouts!r}")
+    if isinstance(nouts, str | bytes | set | frozenset | dict) or not isinstance(nouts, Iterable):
+        raise refused
+    try:
+        nouts = list(nouts)
+    except TypeError:  # a 0-d array is Iterable, but iterating it fails
+        raise refused from None
     return [_count(where, "a layer size", n) for n in [nin, *nouts]]
 
 

@@ -231,7 +231,7 @@ def load(path: str | os.PathLike) -> Any:
         raise ValueError(f"load: {path!r} is not an .npz file (it is not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            stray = [m for m in npz.zip.namelist() if not m.endswith(".npy")]
+            stray = [m for m in npz.zip.namelist() if not m.endswith((".npy", "/"))]
             arrays = {} if stray else {name: npz[name] for name in npz.files}
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "pickle" in str(exc).lower():

@@ -156,6 +156,8 @@ def batch_norm(
             )
         if training and stat is not None and not stat.data.flags.writeable:
             raise ValueError(f"batch_norm: {name} is read-only, so it cannot be updated")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     why = f"one per channel of the input {x.shape}"
     stats = _per_feature(
         "batch_norm", channels, why, running_mean=running_mean, running_var=running_var

@@ -179,9 +179,14 @@ def test_layer_sizes_may_come_in_any_ordered_iterable_in_both_engines(make):
     assert mnn.MLP(2, make()).layers[-1].neurons[0].activation == "linear"
 
 
-@pytest.mark.parametrize("nouts", [{16, 1}, {4: "a", 1: "b"}], ids=["set", "dict"])
-def test_unordered_layer_sizes_are_refused_in_both_engines(nouts):
-    """{16, 16, 1} is the set {16, 1}: a layer silently gone, the rest ordered by hash."""
+@pytest.mark.parametrize(
+    "nouts",
+    [{16, 1}, {4: "a", 1: "b"}, b"31", np.array(3)],
+    ids=["set", "dict", "bytes", "0-d array"],
+)
+def test_unordered_or_scalar_layer_sizes_are_refused_in_both_engines(nouts):
+    """{16, 16, 1} is the set {16, 1}: a layer silently gone, the rest ordered by hash;
+    b"31" was layers of 51 and 49 neurons; a 0-d array failed in NumPy's words."""
     for mlp in (mnn.MLP, tg.nn.MLP):
         with pytest.raises(TypeError, match="nouts must be a list of layer sizes"):
             mlp(2, nouts)

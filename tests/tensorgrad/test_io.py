@@ -338,3 +338,12 @@ def test_a_zip_that_holds_more_than_arrays_is_refused_naming_the_member(tmp_path
         archive.writestr("model/version", b"3\n")
     with pytest.raises(ValueError, match=r"member 'model/data.pkl' is not a .npy array"):
         tg.load(path)
+
+
+def test_an_npz_with_a_directory_entry_still_loads(tmp_path):
+    """`zip -r` adds entries for folders: they hold no data and are no reason to refuse."""
+    path = tmp_path / "arrays.npz"
+    np.savez(path, w=np.arange(3.0))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("sub/", b"")
+    np.testing.assert_array_equal(tg.load(path)["w"], [0.0, 1.0, 2.0])

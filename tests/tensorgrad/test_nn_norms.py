@@ -259,9 +259,14 @@ INT_STATS = tg.ones(3, dtype=np.int64)
             "running_var .* dtype int64",
         ),
         (
-            lambda s: F.batch_norm(X, s, None, tg.ones(4), training=True),
+            lambda s: F.batch_norm(X, None, None, tg.ones(4), training=True),
             ValueError,
             r"weight has shape \(4,\), not 3 values",
+        ),
+        (
+            lambda s: F.batch_norm(X, s, None, training=True),
+            ValueError,
+            "give both running_mean and running_var, or neither",
         ),
     ],
     ids=[
@@ -274,7 +279,8 @@ INT_STATS = tg.ones(3, dtype=np.int64)
         "bn array stats",
         "bn int stats",
         "bn weight",
-    ],  # fmt: skip
+        "bn one statistic",
+    ],
 )
 def test_normalisation_arguments_are_refused_naming_the_op(call, error, message):
     """A weight of shape (1,) or (4, 3) broadcast into another function; a string or a
