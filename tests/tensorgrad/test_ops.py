@@ -354,6 +354,33 @@ def stack_case(draw):
     return Case(_fill(_rng(draw), [shape] * k, "real"), {"axis": axis})
 
 
+@st.composite
+def layer_norm_case(draw):
+    """An input and a weight and bias over its last 1 to ndim axes (each at least 2 long,
+    so every normalised slice varies)."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    k = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k :]
+    return Case(_fill(_rng(draw), [shape, normalized, normalized], "real"), {"shape": normalized})
+
+
+@st.composite
+def batch_norm_case(draw):
+    """(N, C) or (N, C, L), at least 2 values per channel, with a weight and bias of C."""
+    c = draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(draw(st.integers(2, 4)), c), (draw(st.integers(1, 3)), c, 2)]))
+    return Case(_fill(_rng(draw), [shape, (c,), (c,)], "real"))
+
+
+@st.composite
+def embedding_case(draw):
+    """A table and ids of 0 to 2 dimensions into it, repeats likely."""
+    n, dim = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    rng = _rng(draw)
+    ids = rng.integers(0, n, draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)))
+    return Case(_fill(rng, [(n, dim)], "real"), {"ids": ids})
+
+
 # ----------------------------------------------------------------------------- the table
 
 
@@ -799,6 +826,25 @@ OPS: list[Op] = [
         lambda *xs, axis: tg.stack(xs, axis=axis),
         lambda *xs, axis: torch.stack(xs, dim=axis),
         stack_case(),
+    ),
+    # -- nn.functional: normalisations and the embedding lookup ---------------------------
+    Op(
+        "layer_norm",
+        lambda x, w, b, shape: tg.nn.functional.layer_norm(x, shape, w, b),
+        lambda x, w, b, shape: torch.nn.functional.layer_norm(x, shape, w, b),
+        layer_norm_case(),
+    ),
+    Op(
+        "batch_norm_training",
+        lambda x, w, b: tg.nn.functional.batch_norm(x, None, None, w, b, training=True),
+        lambda x, w, b: torch.nn.functional.batch_norm(x, None, None, w, b, training=True),
+        batch_norm_case(),
+    ),
+    Op(
+        "embedding",
+        lambda table, ids: tg.nn.functional.embedding(ids, table),
+        lambda table, ids: torch.nn.functional.embedding(torch.as_tensor(ids), table),
+        embedding_case(),
     ),
     Op(
         "astype_float64", lambda x: x.astype(np.float64), lambda x: x.to(torch.float64), one_input()
