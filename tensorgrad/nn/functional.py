@@ -72,17 +72,34 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, rng=None) -> Tenso
     return x * (keep * scale)
 
 
-def embedding(ids, weight: Tensor) -> Tensor:
+def embedding(ids, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """The rows of ``weight`` (num_embeddings, dim) at ``ids``: shape ``ids.shape + (dim,)``.
 
     ``ids`` are integers in [0, num_embeddings), as PyTorch requires (no negative ids
-    counting from the end); the gradient adds up in the rows used, once per use.
+    counting from the end); the gradient adds up in the rows used, once per use. The row
+    ``padding_idx`` (if given; negative counts from the end) gets no gradient.
     """
     arr = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
     weight = as_tensor(weight)
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num, dim), got shape {weight.shape}")
-    return weight[_indices(arr, weight.shape[0], "embedding", ("id", "embeddings"))]
+    n = weight.shape[0]
+    ids = _indices(arr, n, "embedding", ("id", "embeddings"))
+    rows = weight[ids]
+    if padding_idx is None:
+        return rows
+    pad = padding_row(n, padding_idx)
+    # The padding row's value where it is used, but as a constant: no gradient reaches it
+    return d.where((ids == pad)[..., None], weight.detach()[pad], rows)
+
+
+def padding_row(n: int, padding_idx) -> int:
+    """``padding_idx`` as a row in [0, n), or a ValueError (PyTorch asserts it)."""
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int | np.integer):
+        raise TypeError(f"embedding: padding_idx must be an int, got {padding_idx!r}")
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {n} embeddings")
+    return int(padding_idx) % n
 
 
 def layer_norm(

@@ -215,27 +215,33 @@ class Dropout(Module):
 class Embedding(Module):
     """A table of ``num_embeddings`` learned vectors of size ``embedding_dim``: ``emb(ids)``
     gives the rows at the integer ``ids``, shape ``ids.shape + (embedding_dim,)``.
-    Initialised N(0, 1), as PyTorch."""
+    Initialised N(0, 1), as PyTorch; the row ``padding_idx`` (if given) starts at zeros
+    and gets no gradient, so it stays as it is (a padding token's vector)."""
 
     def __init__(
         self,
         num_embeddings: int,
         embedding_dim: int,
+        padding_idx: int | None = None,
         dtype: Any = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
         self.num_embeddings = _size("num_embeddings", num_embeddings)
         self.embedding_dim = _size("embedding_dim", embedding_dim)
-        shape = (self.num_embeddings, self.embedding_dim)
-        self.weight = Parameter(np.zeros(shape, _float_dtype(dtype)))
+        n = self.num_embeddings
+        self.padding_idx = None if padding_idx is None else F.padding_row(n, padding_idx)
+        self.weight = Parameter(np.zeros((n, self.embedding_dim), _float_dtype(dtype)))
         init.normal_(self.weight, rng=_as_rng(rng))
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, ids: Any) -> Tensor:
-        return F.embedding(ids, self.weight)
+        return F.embedding(ids, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
 
 class LayerNorm(Module):

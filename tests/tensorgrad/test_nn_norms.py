@@ -334,3 +334,31 @@ def test_batch_norm_takes_a_weight_and_bias_of_shape_1_c_as_torch() -> None:
     assert tg.gradcheck(
         lambda *t: F.batch_norm(t[0], None, None, t[1], t[2], training=True), inputs
     )
+
+
+@pytest.mark.parametrize("padding_idx", [0, 3, -1])
+def test_embedding_padding_row_gets_no_gradient_as_torch(padding_idx) -> None:
+    """The padding row's values come out where it is used, but no gradient goes back to
+    it; the module starts it at zeros."""
+    ours = nn.Embedding(5, 3, padding_idx=padding_idx)
+    theirs = torch.nn.Embedding(5, 3, padding_idx=padding_idx, dtype=torch.float64)
+    assert ours.padding_idx == theirs.padding_idx
+    np.testing.assert_array_equal(ours.weight.data[padding_idx], 0.0)
+    ours.weight.data[...] = RNG.standard_normal((5, 3))  # a non-zero padding row too
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.data))
+    ids = np.array([[0, 3, 4, 3], [4, 4, 1, 0]])
+    g = RNG.standard_normal((2, 4, 3))
+    out = ours(ids)
+    out.backward(gradient=g)
+    tout = theirs(torch.tensor(ids))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.data, tout.detach().numpy())
+    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy())
+    np.testing.assert_array_equal(ours.weight.grad.data[padding_idx], 0.0)
+
+
+@pytest.mark.parametrize("bad, error", [(5, ValueError), (-6, ValueError), (1.0, TypeError)])
+def test_embedding_padding_idx_out_of_range_is_refused(bad, error) -> None:
+    with pytest.raises(error, match="padding_idx"):
+        nn.Embedding(5, 3, padding_idx=bad)
