@@ -289,6 +289,8 @@ class BatchNorm1d(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         self.num_features = _size("num_features", num_features)
@@ -297,7 +299,7 @@ class BatchNorm1d(Module):
         dt = _float_dtype(dtype)
         n = self.num_features
         self.weight = Parameter(np.ones(n, dt)) if affine else None
-        self.bias = Parameter(np.zeros(n, dt)) if affine else None
+        self.bias = Parameter(np.zeros(n, dt)) if affine and bias else None
         stats = track_running_stats
         self.register_buffer("running_mean", Tensor(np.zeros(n, dt)) if stats else None)
         self.register_buffer("running_var", Tensor(np.ones(n, dt)) if stats else None)
@@ -329,6 +331,7 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.weight is not None}, "
             f"track_running_stats={self.running_mean is not None}"
+            + ("" if self.weight is None or self.bias is not None else ", bias=False")
         )
 
 

@@ -67,10 +67,12 @@ def test_batch_norm_trains_and_evaluates_as_torch(shape, momentum) -> None:
     assert state["num_batches_tracked"] == 3 and state["num_batches_tracked"].dtype == np.int64
 
 
-@pytest.mark.parametrize("affine", [True, False])
-def test_batch_norm_without_running_stats_uses_the_batch_in_eval_too(affine) -> None:
-    ours = nn.BatchNorm1d(3, affine=affine, track_running_stats=False)
-    theirs = torch.nn.BatchNorm1d(3, affine=affine, track_running_stats=False, dtype=torch.float64)
+@pytest.mark.parametrize("affine, bias", [(True, True), (False, True), (True, False)])
+def test_batch_norm_without_running_stats_uses_the_batch_in_eval_too(affine, bias) -> None:
+    ours = nn.BatchNorm1d(3, affine=affine, track_running_stats=False, bias=bias)
+    theirs = torch.nn.BatchNorm1d(
+        3, affine=affine, track_running_stats=False, dtype=torch.float64, bias=bias
+    )
     copy_affine(ours, theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     for mode in (True, False):
