@@ -43,7 +43,8 @@ def layer_sizes(where: str, nin, nouts) -> list[int]:
     return [_count(where, "a layer size", n) for n in [nin, *nouts]]
 
 
-def _check_activation(where: str, activation) -> None:
+def check_activation(where: str, activation) -> None:
+    """One of the activations both engines' MLPs know, else a ValueError naming ``where``."""
     if activation not in _ACTIVATIONS:
         raise ValueError(f"{where}: activation must be one of {_ACTIVATIONS}, got {activation!r}")
 
@@ -65,7 +66,7 @@ class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, activation: str | None = None) -> None:
         if activation is None:
             activation = "relu" if nonlin else "linear"
-        _check_activation("Neuron", activation)
+        check_activation("Neuron", activation)
         self.w = [Value(random.uniform(-1, 1)) for _ in range(_count("Neuron", "nin", nin))]
         self.b = Value(0)
         self.activation = activation
@@ -121,7 +122,7 @@ class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs; every layer but the last is nonlinear."""
 
     def __init__(self, nin: int, nouts: list[int], activation: str = "relu") -> None:
-        _check_activation("MLP", activation)  # the last layer is linear: checked here too
+        check_activation("MLP", activation)  # the last layer is linear: checked here too
         sizes = layer_sizes("MLP", nin, nouts)
         last = len(sizes) - 2
         self.layers = [

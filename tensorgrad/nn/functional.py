@@ -181,16 +181,17 @@ def batch_norm(
     )
     running_mean, running_var = stats
     # As PyTorch, a weight or bias of C values may come in any shape: (1, C) as in makemore
-    scale = [None if t is None else as_tensor(t) for t in (weight, bias)]
-    for name, t in zip(("weight", "bias"), scale):
+    affine = [None if t is None else as_tensor(t) for t in (weight, bias)]
+    for name, t in zip(("weight", "bias"), affine):
         if t is not None and t.size != channels[0]:
             raise ValueError(
                 f"batch_norm: {name} has shape {t.shape}, not {channels[0]} values ({why})"
             )
     axes = (0,) if x.ndim == 2 else (0, 2)
     per_channel = (1, *channels) + (1,) * (x.ndim - 2)  # broadcasts along axis 1
+    weight, bias = (t if t is None else t.reshape(per_channel) for t in affine)
     if not training:
-        if running_mean is None or running_var is None:
+        if running_mean is None:
             raise ValueError("batch_norm: without training=True it needs the running statistics")
         mean, var = (t.data.reshape(per_channel) for t in (running_mean, running_var))
         out = (x - mean) / np.sqrt(var + eps)
@@ -202,15 +203,15 @@ def batch_norm(
                 f"input of shape {x.shape}"
             )
         if not count:  # an empty batch: nothing to normalise, no statistics to take
-            return _affine(x * 0, *(t if t is None else t.reshape(per_channel) for t in scale))
+            return _affine(x * 0, weight, bias)
         out, mean, var = _standardized(x, axes, eps)
-        if running_mean is not None and running_var is not None:
+        if running_mean is not None:  # and running_var: both or neither, checked above
             new_mean = _moved(running_mean.data, mean.data, momentum)  # both made, then
             new_var = _moved(running_var.data, var.data * (count / (count - 1)), momentum)
             for stat, new in ((running_mean, new_mean), (running_var, new_var)):  # written
                 stat.data[...] = new
                 mark_changed(stat)
-    return _affine(out, *(t if t is None else t.reshape(per_channel) for t in scale))
+    return _affine(out, weight, bias)
 
 
 def _moved(stat: np.ndarray, batch: np.ndarray, momentum: float) -> np.ndarray:
@@ -376,8 +377,8 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     # A nan input (a model gone astray) gives a nan loss, NumPy's way (detect_anomaly finds
     # where it came from); a nan target is a bad label, refused as PyTorch refuses it.
     hint = " (use binary_cross_entropy_with_logits for logits)"
-    _check_probabilities("input", p, np.isnan(p.data), hint)
-    _check_probabilities("target", t, False, "")
+    _check_probabilities("input", p, hint, nan_ok=True)
+    _check_probabilities("target", t, "", nan_ok=False)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p.data), -100)
         log_q = np.maximum(np.log1p(-p.data), -100)
@@ -387,9 +388,10 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def _check_probabilities(name: str, x: Tensor, allowed, hint: str) -> None:
-    """Values in [0, 1] (or ``allowed`` there), else a ValueError naming the first other."""
-    fine = (x.data >= 0) & (x.data <= 1) | allowed
+def _check_probabilities(name: str, x: Tensor, hint: str, nan_ok: bool) -> None:
+    """Values in [0, 1] (nan too if ``nan_ok``), else a ValueError naming the first other."""
+    a = x.data
+    fine = ~((a < 0) | (a > 1)) if nan_ok else (a >= 0) & (a <= 1)  # nan compares false
     if not fine.all():
         raise ValueError(
             f"binary_cross_entropy: {name} must be probabilities in [0, 1], got "

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.nn import layer_sizes
+from micrograd.nn import check_activation, layer_sizes
 
 from ..tensor import Tensor, as_tensor, mark_changed, shown
 from . import functional as F
@@ -335,9 +335,6 @@ class BatchNorm1d(Module):
         )
 
 
-_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-
-
 class MLP(Module):
     """Linear layers of sizes ``nouts`` on ``nin`` inputs; every layer but the last is
     followed by ``activation`` ("relu", "tanh", "sigmoid" or "linear"), as
@@ -358,8 +355,7 @@ class MLP(Module):
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"MLP: activation must be one of {_ACTIVATIONS}, got {activation!r}")
+        check_activation("MLP", activation)
         sizes = layer_sizes("MLP", nin, nouts)
         if len(sizes) == 1:
             raise ValueError("MLP: nouts must list at least one layer size")
