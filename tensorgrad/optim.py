@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from micrograd.autodiff import enable_grad
 
 from .tensor import Tensor, mark_changed
 
@@ -131,7 +134,9 @@ class Optimizer:
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state: dict[int, dict[str, Any]] = {}  # keyed by id(param)
+        # keyed by the parameter itself, as PyTorch's (tensors hash by identity): a
+        # parameter without state reads as {} (a custom optimizer's step fills it in)
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if hasattr(params, "data") and hasattr(params, "grad"):
             raise TypeError(
@@ -183,12 +188,17 @@ class Optimizer:
         """Clear every parameter's gradient: ``None`` (default, as PyTorch) or zeros."""
         zero_grads(self._params(), set_to_none)
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient.
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()``'s loss, if given.
 
-        All gradients and parameters are checked first, so a bad one changes no parameter
-        and no state.
+        ``closure`` (as PyTorch's) recomputes the loss and its gradients first, with grad
+        mode on. All gradients and parameters are checked before any changes, so a bad
+        one changes no parameter and no state.
         """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         todo = []
         for group in self.param_groups:
             self._validate(group)  # options may have been changed since (a schedule's lr)
@@ -203,9 +213,10 @@ class Optimizer:
         state = self.state
         for p, g, group in todo:
             try:
-                self._update(p.data, g, state.setdefault(id(p), {}), group)
+                self._update(p.data, g, state[p], group)
             finally:  # a graph made before the step reads the old weights (np.seterr(all=
                 mark_changed(p)  # "raise") may stop an update midway: p changed all the same)
+        return loss
 
     def _where(self, param) -> str:
         """Who is speaking about which parameter: its index, as in the state dicts."""
@@ -222,7 +233,7 @@ class Optimizer:
         elif not data.flags.writeable:
             problem = "has read-only data (a broadcast view? copy it first)"
         else:
-            state = self.state.get(id(param), {})
+            state = self.state.get(param, {})
             for key in self._state_arrays:
                 value = state.get(key)
                 if isinstance(value, np.ndarray) and value.shape != data.shape:
@@ -262,20 +273,17 @@ class Optimizer:
 
         Arrays are copies, so the dict is a snapshot (save it with ``tg.save``).
         """
-        index: dict[int, int] = {}
-        groups = []
+        groups, state, i = [], {}, 0
         for group in self.param_groups:
-            ids = []
-            for p in group["params"]:
-                ids.append(index.setdefault(id(p), len(index)))
+            ids = list(range(i, i + len(group["params"])))
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
-        state = {}
-        for pid, i in index.items():
-            if self.state.get(pid):
-                state[i] = {
-                    k: (v.copy() if isinstance(v, np.ndarray) else v)
-                    for k, v in self.state[pid].items()
-                }
+            for p in group["params"]:
+                if self.state.get(p):
+                    state[i] = {
+                        k: (v.copy() if isinstance(v, np.ndarray) else v)
+                        for k, v in self.state[p].items()
+                    }
+                i += 1
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -296,7 +304,7 @@ class Optimizer:
                 f"load_state_dict: the saved state has {len(saved_groups)} param groups, "
                 f"this optimizer has {len(self.param_groups)}"
             )
-        new_groups, new_state, by_index = [], {}, {}
+        new_groups, new_state, by_index = [], defaultdict(dict), {}
         for gi, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             try:  # any sequence of indices: a list, a tuple, a range, an array
                 saved_ids = saved["params"]
@@ -329,7 +337,7 @@ class Optimizer:
                     f"load_state_dict: the state of parameter {i!r} must be a dict, "
                     f"got {type(entry).__name__}"
                 )
-            new_state[id(p)] = self._loaded_state(i, entry, p)
+            new_state[p] = self._loaded_state(i, entry, p)
         self.param_groups = new_groups
         self.state = new_state
 
@@ -358,10 +366,10 @@ class Optimizer:
         }
 
     def __getstate__(self) -> dict:
-        """For copies and pickles: ``state`` is keyed by ``id(param)``, which the copy's
-        parameters do not have, so it travels as a list in parameter order."""
+        """For copies and pickles: ``state`` travels as a list in parameter order (a plain
+        list, whichever way the state is keyed in memory)."""
         fields = dict(vars(self))
-        fields["state"] = [self.state.get(id(p)) for p in self._params()]
+        fields["state"] = [self.state.get(p) for p in self._params()]
         return fields
 
     def __setstate__(self, fields: dict) -> None:
@@ -378,7 +386,8 @@ class Optimizer:
             )
         if isinstance(by_position, dict):
             by_position = []
-        self.state = {id(p): s for p, s in zip(self._params(), by_position) if s is not None}
+        self.state = defaultdict(dict)
+        self.state.update((p, s) for p, s in zip(self._params(), by_position) if s is not None)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -410,6 +419,13 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         maximize: bool = False,
     ) -> None:
+        # Checked here only, as PyTorch: a schedule may take momentum to 0 later, and
+        # Nesterov's step is then plain SGD's.
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(
+                "Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -425,11 +441,6 @@ class SGD(Optimizer):
         _check("momentum", group["momentum"])
         _check("dampening", group["dampening"])
         _check("weight_decay", group["weight_decay"])
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(
-                "Nesterov momentum requires a momentum > 0 and zero dampening, got "
-                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
-            )
 
     def _update(self, param, grad, state, group) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]

@@ -259,7 +259,7 @@ def test_a_deep_copy_continues_like_the_original():
         p.grad = tg.tensor([1.0, 1.0])
         o.step()
     np.testing.assert_array_equal(w2.data, w.data)
-    assert opt.state[id(w)]["momentum_buffer"] is not opt2.state[id(w2)]["momentum_buffer"]
+    assert opt.state[w]["momentum_buffer"] is not opt2.state[w2]["momentum_buffer"]
 
 
 def test_the_state_travels_by_parameter_position_so_a_pickled_optimizer_keeps_it():
@@ -281,7 +281,7 @@ def test_the_state_travels_by_parameter_position_so_a_pickled_optimizer_keeps_it
     opt2 = rebuild(*args)
     opt2.__setstate__(copy.deepcopy(stored))  # new parameters, as a fresh process has
     w2, b2 = opt2.param_groups[0]["params"][0], opt2.param_groups[1]["params"][0]
-    assert w2 is not w and opt2.state[id(w2)]["step"] == 3
+    assert w2 is not w and opt2.state[w2]["step"] == 3
     for p, q, o in ((w, b, opt), (w2, b2, opt2)):
         o.zero_grad()
         ((p * p).sum() + 3 * q.sum()).backward()
@@ -667,3 +667,96 @@ def test_zero_grad_in_place_gives_fresh_zeros_to_a_graph_gradient_of_its_own_sha
     np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
     np.testing.assert_array_equal(q.grad.data, [0.0, 0.0])
     assert not q.grad.requires_grad
+
+
+def test_state_is_keyed_by_the_parameter_as_in_torch():
+    """``opt.state[p]``: the same entries and values as PyTorch's; {} before any step
+    (PyTorch's state is a defaultdict). It was keyed by id(p): a KeyError."""
+    ours, theirs, opt, ref = _optimizers("Adam", {"lr": 0.05, "amsgrad": True}, seed=6)
+    assert opt.state[ours[0]] == {} and ref.state[theirs[0]] == {}
+    rng = np.random.default_rng(7)
+    for _ in range(4):
+        _set_grads(ours, theirs, rng)
+        opt.step()
+        ref.step()
+    for p, t in zip(ours, theirs):
+        mine, its = opt.state[p], ref.state[t]
+        assert sorted(mine) == sorted(its)
+        assert mine["step"] == int(its["step"]) == 4
+        for k in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+            np.testing.assert_allclose(mine[k], its[k].numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_custom_optimizer_written_as_in_torch_runs_and_matches():
+    """A step() that reads and fills ``self.state[p]``, PyTorch's idiom for optimizers
+    people write themselves: here a momentum SGD, against PyTorch's own SGD."""
+
+    class Momentum(optim.Optimizer):
+        def __init__(self, params, lr, momentum):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        def step(self):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if "buf" not in state:
+                        state["buf"] = p.grad.data.copy()
+                    else:
+                        state["buf"] = group["momentum"] * state["buf"] + p.grad.data
+                    with tg.no_grad():
+                        p -= group["lr"] * state["buf"]
+
+    ours, theirs = _pair(seed=8)
+    opt = Momentum(ours, lr=0.1, momentum=0.9)
+    ref = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(9)
+    for _ in range(10):
+        _set_grads(ours, theirs, rng, p_none=0.3)
+        opt.step()
+        ref.step()
+    _assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_step_with_a_closure_returns_its_loss_and_matches_torch(name):
+    """``step(closure)``: the closure recomputes loss and gradients, with grad mode on
+    even inside no_grad (as PyTorch), and step returns the loss. It was a TypeError."""
+    x = np.random.default_rng(10).normal(size=(6, 4))
+    ours, theirs = _pair(seed=11, shapes=[(4,)])
+    kw = {"lr": 0.1, "momentum": 0.5} if name == "SGD" else {"lr": 0.1}
+    opt, ref = getattr(optim, name)(ours, **kw), getattr(torch.optim, name)(theirs, **kw)
+
+    def closure(w, opt, xs):
+        def run():
+            opt.zero_grad()
+            loss = ((xs @ w).tanh() ** 2).mean()
+            loss.backward()
+            return loss
+
+        return run
+
+    for _ in range(5):
+        with tg.no_grad(), torch.no_grad():
+            mine = opt.step(closure(ours[0], opt, tg.tensor(x)))
+            its = ref.step(closure(theirs[0], ref, torch.tensor(x)))
+        assert mine is not None
+        np.testing.assert_allclose(mine.item(), its.item(), rtol=1e-12)
+    _assert_close(ours, theirs)
+    assert opt.step() is None  # without a closure, as PyTorch
+
+
+def test_nesterov_is_checked_when_made_so_a_schedule_may_take_momentum_to_zero():
+    """PyTorch checks nesterov's conditions in the constructor only: with momentum set to
+    0 later (a momentum schedule), the step is plain SGD's. Ours refused every step."""
+    ours, theirs, opt, ref = _optimizers("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, 12)
+    rng = np.random.default_rng(13)
+    for step in range(8):
+        if step == 4:
+            for group in opt.param_groups + ref.param_groups:
+                group["momentum"] = 0.0
+        _set_grads(ours, theirs, rng)
+        opt.step()
+        ref.step()
+    _assert_close(ours, theirs)
