@@ -2,11 +2,12 @@
 
 ``Module`` / ``Parameter`` (module.py), ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
 ``Sigmoid``, ``Dropout``, ``Embedding``, ``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss
-modules (layers.py), ``init`` (weight initialisation and the default random generator)
-and ``functional`` (losses, activations and normalisations as functions).
+modules (layers.py), ``init`` (weight initialisation and the default random generator),
+``functional`` (losses, activations and normalisations as functions) and ``utils``
+(gradient clipping).
 """
 
-from . import functional, init, layers
+from . import functional, init, layers, utils
 from .layers import (
     MLP,
     BatchNorm1d,
@@ -26,4 +27,12 @@ from .layers import (
 )
 from .module import IncompatibleKeys, Module, Parameter
 
-__all__ = ["Module", "Parameter", "IncompatibleKeys", *layers.__all__, "functional", "init"]
+__all__ = [
+    "Module",
+    "Parameter",
+    "IncompatibleKeys",
+    *layers.__all__,
+    "functional",
+    "init",
+    "utils",
+]

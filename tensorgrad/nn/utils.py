@@ -1,0 +1,86 @@
+"""Gradient clipping, as ``torch.nn.utils``: ``clip_grad_norm_`` and ``clip_grad_value_``.
+
+Both change the parameters' ``.grad`` in place, between ``backward()`` and the
+optimizer's ``step()``. Every gradient is checked before any is changed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..tensor import Tensor, mark_changed
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _gradients(op: str, parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    """The gradients of ``parameters`` that exist, each one writeable in place."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads = []
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: parameters must be Tensors, got {type(p).__name__} at {i}")
+        g = p.grad
+        if g is None:
+            continue
+        if not g.data.flags.writeable:
+            raise ValueError(
+                f"{op}: the gradient of parameter {i} (shape {g.shape}) is read-only, so it "
+                "cannot be changed in place; nothing was changed"
+            )
+        grads.append(g)
+    return grads
+
+
+def _changed(grads: list[Tensor]) -> None:
+    for g in grads:  # a graph that read a gradient must not use the new values silently
+        mark_changed(g)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float | str = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
+
+    The norm is taken over all gradients as if they were one vector (the norm of the
+    per-gradient norms); ``norm_type`` may be ``inf`` (the largest absolute value).
+    Each gradient is multiplied by ``min(1, max_norm / (norm + 1e-6))``, as PyTorch does.
+    Returns the norm before clipping, as a 0-d tensor.
+    """
+    op = "clip_grad_norm_"
+    p = float(norm_type)
+    if not (p > 0):  # nan too
+        raise ValueError(f"{op}: norm_type must be a positive number or inf, got {norm_type!r}")
+    grads = _gradients(op, parameters)
+    if not grads:
+        return Tensor(0.0)
+    # Each gradient's norm in its own dtype, then the norm of those (PyTorch's order).
+    norms = [np.linalg.norm(g.data.ravel(), p) for g in grads]
+    total = np.linalg.norm(np.array(norms, dtype=np.result_type(*norms)), p)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"{op}: the total norm of order {p} of the gradients is {total}, so they cannot "
+            "be clipped; nothing was changed (error_if_nonfinite=False scales by it anyway)"
+        )
+    coef = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
+    for g in grads:
+        g.data *= g.dtype.type(coef)
+    _changed(grads)
+    return Tensor(total)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clip every gradient element to ``[-clip_value, clip_value]`` (nan stays nan)."""
+    v = float(clip_value)
+    if math.isnan(v):
+        raise ValueError(f"clip_grad_value_: clip_value must be a number, got {clip_value!r}")
+    grads = _gradients("clip_grad_value_", parameters)
+    for g in grads:
+        np.clip(g.data, -v, v, out=g.data)
+    _changed(grads)
