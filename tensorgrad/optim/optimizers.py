@@ -2,12 +2,13 @@
 
 An optimizer holds *param groups* (a list of dicts, each with ``"params"`` and its
 hyper-parameters, as in PyTorch: change ``opt.param_groups[0]["lr"]`` to schedule the
-learning rate) and per-parameter state. ``step()`` updates each parameter's ``.data``
-in place with vectorised NumPy, skipping parameters whose ``.grad`` is ``None``; the
-gradient arrays themselves are never modified. It checks every gradient before it
-changes anything, so a bad one leaves parameters and state as they were. The
-arithmetic follows ``torch/optim/{sgd,adam}.py`` (single-tensor path) step by step,
-so the same gradients give the same weights to rounding.
+learning rate, or let a scheduler from ``lr_scheduler`` do it) and per-parameter state.
+``step()`` updates each parameter's ``.data`` in place with vectorised NumPy, skipping
+parameters whose ``.grad`` is ``None``; the gradient arrays themselves are never
+modified. It checks every gradient before it changes anything, so a bad one leaves
+parameters and state as they were. The arithmetic follows ``torch/optim/{sgd,adam}.py``
+(single-tensor path) step by step, so the same gradients give the same weights to
+rounding.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from micrograd.autodiff import enable_grad
 
-from .tensor import Tensor, mark_changed
+from ..tensor import Tensor, mark_changed
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
 
