@@ -1,13 +1,14 @@
 """Neural-network building blocks: modules, layers, initialisation and functional ops.
 
-``Module`` / ``Parameter`` (module.py), ``Linear``, ``Sequential``, ``ReLU``, ``Tanh``,
-``Sigmoid``, ``Dropout``, ``Embedding``, ``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss
-modules (layers.py), ``init`` (weight initialisation and the default random generator),
-``functional`` (losses, activations and normalisations as functions) and ``utils``
-(gradient clipping).
+``Module`` / ``Parameter`` (module.py), ``Sequential``, ``ModuleList``, ``ModuleDict``
+(containers.py), ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``Dropout``, ``Embedding``,
+``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss modules (layers.py), ``init`` (weight
+initialisation and the default random generator), ``functional`` (losses, activations
+and normalisations as functions) and ``utils`` (gradient clipping).
 """
 
-from . import functional, init, layers, utils
+from . import containers, functional, init, layers, utils
+from .containers import ModuleDict, ModuleList, Sequential
 from .layers import (
     MLP,
     BatchNorm1d,
@@ -21,7 +22,6 @@ from .layers import (
     Linear,
     MSELoss,
     ReLU,
-    Sequential,
     Sigmoid,
     Tanh,
 )
@@ -31,6 +31,7 @@ __all__ = [
     "Module",
     "Parameter",
     "IncompatibleKeys",
+    *containers.__all__,
     *layers.__all__,
     "functional",
     "init",

@@ -1,4 +1,4 @@
-"""Layers: ``Linear``, ``Sequential``, activations, ``Dropout``, ``Embedding``, ``LayerNorm``,
+"""Layers: ``Linear``, activations, ``Dropout``, ``Embedding``, ``LayerNorm``,
 ``BatchNorm1d``, ``MLP`` (+ the micrograd bridge) and the loss modules.
 
 Parameters are float64 by default (tensorgrad's default dtype: Python numbers become
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 import random
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,7 +26,6 @@ from .module import Module, Parameter
 
 __all__ = [
     "Linear",
-    "Sequential",
     "Identity",
     "ReLU",
     "Tanh",
@@ -104,62 +101,6 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}{dt}"
         )
-
-
-class Sequential(Module):
-    """Modules applied in order. ``Sequential(m0, m1, ...)`` or ``Sequential({"name": m})``.
-
-    Submodules are named ``"0"``, ``"1"``, ... (or by the dict's keys), so state dict
-    names match PyTorch's (``"0.weight"``). Indexing gives a module (an int) or a new
-    ``Sequential`` (a slice); ``len`` and iteration work.
-    """
-
-    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            items = [(str(k), m) for k, m in modules[0].items()]
-        else:
-            items = [(str(i), m) for i, m in enumerate(modules)]
-        self._names: list[str] = []
-        for name, m in items:
-            self._add(name, m)
-
-    def _add(self, name: str, module: Module) -> None:
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential: {name!r} is a {type(module).__name__}, not a Module")
-        # A name becomes an attribute: it may not hide a method (forward, parameters, ...)
-        # nor contain the "." that separates names in a state dict, as in PyTorch.
-        if name in self._names or name in vars(self) or hasattr(type(self), name):
-            raise ValueError(f"Sequential: duplicate or reserved name {name!r}")
-        if not name or "." in name:
-            raise ValueError(
-                f"Sequential: a module name must be non-empty without '.', got {name!r}"
-            )
-        self._names.append(name)
-        setattr(self, name, module)
-
-    def append(self, module: Module) -> Sequential:
-        """Add a module at the end; returns ``self``."""
-        self._add(str(len(self._names)), module)
-        return self
-
-    def forward(self, x: Any) -> Any:
-        for m in self:
-            x = m(x)
-        return x
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __iter__(self) -> Iterator[Module]:
-        return (getattr(self, n) for n in self._names)
-
-    def __getitem__(self, index: int | slice) -> Module:
-        if isinstance(index, slice):  # the modules keep their names, as in PyTorch
-            return Sequential({n: getattr(self, n) for n in self._names[index]})
-        if not -len(self) <= operator.index(index) < len(self):
-            raise IndexError(f"Sequential: index {index} is out of range for {len(self)} modules")
-        return getattr(self, self._names[index])
 
 
 class Identity(Module):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict, namedtuple
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -240,7 +240,33 @@ class Module:
         """How many numbers the Parameters hold."""
         return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule, then on this module, as PyTorch orders it (each
+        child's subtree in turn, children before parents); returns ``self``.
+        ``model.apply(init_weights)`` is the usual use."""
+        stack: list[tuple[Module, bool, tuple]] = [(self, False, ())]  # (module, expanded, above)
+        while stack:
+            module, expanded, above = stack.pop()
+            if expanded:
+                fn(module)
+                continue
+            stack.append((module, True, above))
+            above += (id(module),)  # a reference back up the tree is not followed
+            kids = [m for m in module.children() if id(m) not in above]
+            stack.extend((m, False, above) for m in reversed(kids))
+        return self
+
     # -- training helpers ---------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every Parameter (False freezes them); returns ``self``."""
+        if not isinstance(requires_grad, bool):  # checked before any parameter changes
+            raise TypeError(
+                f"requires_grad_: requires_grad must be True or False, got {requires_grad!r}"
+            )
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every Parameter's ``.grad``: ``None`` (PyTorch's default) or zeros."""
