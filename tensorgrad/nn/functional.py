@@ -8,14 +8,14 @@ form (softmax − one-hot, σ(x) − t) instead of a chain of exp/log/divide nod
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 
 from .. import random
 from ..ops import _dual as d
 from ..ops.shape import sizes
-from ..tensor import Tensor, as_tensor, mark_changed, record, scalar_constant
+from ..tensor import Tensor, as_tensor, mark_changed, real_values, record, scalar_constant
 
 __all__ = [
     "relu",
@@ -248,14 +248,23 @@ def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
     return loss
 
 
-def _class_labels(labels, n: int, classes: int) -> np.ndarray:
-    """Integer labels (N,) in [0, classes), or a ValueError/IndexError naming the offender."""
+def _class_labels(labels, n: int, classes: int, ignore_index: int) -> tuple[np.ndarray, Any]:
+    """Integer labels (N,) in [0, classes), or a ValueError/IndexError naming the offender.
+
+    Labels equal to ``ignore_index`` are allowed: they come back as class 0, with a mask
+    of the rows to keep (None when no label is ignored)."""
     arr = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if arr.ndim != 1 or arr.shape[0] != n:
         raise ValueError(
             f"cross_entropy: expected {n} labels (shape ({n},)), got shape {arr.shape}"
         )
-    return _indices(arr, classes, "cross_entropy", ("label", "classes"))
+    ignored = arr == ignore_index if arr.dtype.kind in "iuf" else None
+    if ignored is None or not ignored.any():
+        return _indices(arr, classes, "cross_entropy", ("label", "classes")), None
+    kept = ~ignored
+    y = np.zeros(n, np.int64)
+    y[kept] = _indices(arr[kept], classes, "cross_entropy", ("label", "classes"))
+    return y, kept
 
 
 def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.ndarray:
@@ -279,25 +288,68 @@ def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.nda
 
 
 def _cross_entropy_rule(g, out, args, ctx, needs):
-    # d/dlogits of -log softmax(z)[y] is softmax(z) - onehot(y), per row.
-    labels, weight, probs = ctx
-    rows = np.arange(len(labels))
-    if isinstance(g, np.ndarray):  # plain backward: reuse the forward's softmax in place
-        grad = probs.copy()
-        grad[rows, labels] -= 1
-        grad *= (g.reshape(-1, 1) if g.ndim else g) * weight
-        return (grad,)
-    onehot = np.zeros(probs.shape, dtype=probs.dtype)  # recorded: softmax as an op
-    onehot[rows, labels] = 1
+    # Per row, d/dz of -Σ_c t_c log softmax(z)_c is (Σ_c t_c) softmax(z) - t, where t is the
+    # row's target weights: onehot(y) for plain labels, so the gradient is softmax - onehot.
+    labels, scale, probs, target = ctx
     g = g.reshape(-1, 1) if g.ndim else g
-    return ((d.softmax(args[0], 1) - onehot) * (g * weight),)
+    if isinstance(g, np.ndarray):  # plain backward: reuse the forward's softmax in place
+        if target is None:
+            grad = probs.copy()
+            grad[np.arange(len(labels)), labels] -= 1
+        else:
+            grad = probs * target.sum(axis=1, keepdims=True)
+            grad -= target
+        grad *= g * scale
+        return (grad,)
+    if target is None:  # recorded: softmax as an op
+        target = np.zeros(probs.shape, dtype=probs.dtype)
+        target[np.arange(len(labels)), labels] = 1
+        return ((d.softmax(args[0], 1) - target) * (g * scale),)
+    total = target.sum(axis=1, keepdims=True)
+    return ((d.softmax(args[0], 1) * total - target) * (g * scale),)
 
 
-def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
+def _target_weights(y, kept, weight, smoothing: float, shape: tuple, dtype) -> np.ndarray:
+    """Each row's weight on each class's -log p: (1 - ε) onehot(y) + ε / C, times the
+    class weights; rows with an ignored label weigh nothing."""
+    n, classes = shape
+    target = np.full(shape, smoothing / classes, dtype)
+    target[np.arange(n), y] += 1 - smoothing
+    if weight is not None:
+        target *= weight
+    if kept is not None:
+        target[~kept] = 0
+    return target
+
+
+def _class_weights(weight, classes: int, dtype) -> np.ndarray | None:
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise TypeError("cross_entropy: weight is a constant here; pass weight.detach()")
+    w = np.asarray(real_values("cross_entropy: weight", weight, dtype))
+    if w.shape != (classes,):
+        raise ValueError(
+            f"cross_entropy: weight must have one value per class, shape ({classes},), "
+            f"got shape {w.shape}"
+        )
+    return w
+
+
+def cross_entropy(
+    logits: Tensor,
+    labels,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Softmax cross-entropy of ``logits`` (N, C) against integer class ``labels`` (N,).
 
     Fused and stable: the loss is logsumexp(z) - z[y] (finite for logits of ±1000)
-    and its gradient is softmax(z) - onehot(y).
+    and its gradient is softmax(z) - onehot(y). As PyTorch's: ``weight`` (C,) weighs
+    each class, rows labelled ``ignore_index`` count for nothing, ``label_smoothing`` ε
+    aims at (1 - ε) onehot(y) + ε / C, and the mean divides by the kept rows' weights.
     """
     logits = as_tensor(logits)
     if logits.dtype.kind != "f":  # integer logits (a constant): float64, as tg.tensor makes them
@@ -305,19 +357,35 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:  # nan too
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     n, classes = logits.shape
-    y = _class_labels(labels, n, classes)
     z = logits.data
+    w = _class_weights(weight, classes, z.dtype)
+    y, kept = _class_labels(labels, n, classes, ignore_index)
     probs, m, log_total = d.stable_softmax(z, 1)  # probs are kept for the backward
-    # logsumexp(z) - z[y] = log Σ e^(z - m) - (z[y] - m): at the scale of z - m, not of m
-    per_row = log_total[:, 0] - (z[np.arange(n), y] - m[:, 0])
+    target = None
+    if kept is None and w is None and label_smoothing == 0:
+        # logsumexp(z) - z[y] = log Σ e^(z - m) - (z[y] - m): at the scale of z - m, not of m
+        per_row = log_total[:, 0] - (z[np.arange(n), y] - m[:, 0])
+        count = n
+    else:
+        target = _target_weights(y, kept, w, label_smoothing, z.shape, z.dtype)
+        neg_log_p = log_total - (z - m)  # -log softmax(z), at the same scale
+        per_row = (target * neg_log_p).sum(axis=1)
+        row_weights = np.ones(n, z.dtype) if w is None else w[y]
+        count = (row_weights if kept is None else row_weights[kept]).sum()
     if reduction == "none":
-        return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs))
-    weight = (1 / n if n else math.nan) if reduction == "mean" else 1
+        return record(
+            per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs, target)
+        )
     total = per_row.sum()
+    scale = 1
     if reduction == "mean":
-        total = total / n if n else per_row.mean()  # (the mean of no rows: nan, as NumPy)
-    ctx = (y, weight, probs)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no rows kept: nan, as PyTorch
+            scale = np.divide(1, count, dtype=z.dtype) if count else z.dtype.type(np.nan)
+        total = total * scale if count else z.dtype.type(np.nan)
+    ctx = (y, scale, probs, target)
     return record(np.asarray(total, z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, ctx)
 
 

@@ -447,10 +447,35 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """``functional.cross_entropy``: logits (N, C) against integer labels (N,)."""
+    """``functional.cross_entropy``: logits (N, C) against integer labels (N,), with
+    PyTorch's ``weight``, ``ignore_index`` and ``label_smoothing``."""
+
+    def __init__(
+        self,
+        weight: Any = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(
+                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
+            )
+        # a buffer, as PyTorch's: saved in the state dict, not trained
+        self.register_buffer("weight", None if weight is None else Tensor(weight))
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
 
     def forward(self, logits: Tensor, labels: Any) -> Tensor:
-        return F.cross_entropy(as_tensor(logits), labels, reduction=self.reduction)
+        return F.cross_entropy(
+            as_tensor(logits),
+            labels,
+            weight=self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class MSELoss(_Loss):

@@ -193,6 +193,18 @@ LOSS_CASES = {
         lambda z: torch.nn.functional.cross_entropy(z, torch.tensor([3, 3, 0]), reduction="none"),
         [np.random.default_rng(2).standard_normal((3, 4))],
     ),
+    "cross_entropy_options": (
+        lambda z: F.cross_entropy(
+            z, [2, -100, 1], weight=[1.0, 0.5, 2.0, 1.5], label_smoothing=0.2
+        ),
+        lambda z: torch.nn.functional.cross_entropy(
+            z,
+            torch.tensor([2, -100, 1]),
+            weight=torch.tensor([1.0, 0.5, 2.0, 1.5], dtype=z.dtype),
+            label_smoothing=0.2,
+        ),
+        [np.random.default_rng(9).standard_normal((3, 4))],
+    ),
     "mse_loss": (
         lambda a, b: F.mse_loss(a, b),
         lambda a, b: torch.nn.functional.mse_loss(a, b),

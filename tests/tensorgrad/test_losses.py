@@ -101,6 +101,89 @@ def test_cross_entropy_of_an_empty_batch_matches_torch(torch, reduction) -> None
     assert x.grad.shape == (0, 3)
 
 
+IGNORED = np.array([0, -100, 3, 1, -100])  # PyTorch's default ignore_index, twice
+CLASS_WEIGHTS = np.array([0.5, 2.0, 1.0, 0.25])
+CE_OPTIONS = {
+    "ignore_index": ({}, IGNORED),
+    "ignore_index=3": ({"ignore_index": 3}, LABELS),
+    "label_smoothing": ({"label_smoothing": 0.1}, LABELS),
+    "weight": ({"weight": CLASS_WEIGHTS}, LABELS),
+    "all_three": ({"weight": CLASS_WEIGHTS, "label_smoothing": 0.3}, IGNORED),
+    "every_row_ignored": ({}, np.full(5, -100)),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("option", CE_OPTIONS)
+def test_cross_entropy_options_match_torch(torch, reduction, option) -> None:
+    """PyTorch's weight, ignore_index and label_smoothing: the mean divides by the kept
+    rows' class weights (nan when no row is kept, as PyTorch)."""
+    kw, labels = CE_OPTIONS[option]
+    x = tg.tensor(LOGITS, requires_grad=True)
+    out = F.cross_entropy(x, labels, reduction=reduction, **kw)
+    tx = torch.tensor(LOGITS, requires_grad=True)
+    tkw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    ref = torch.nn.functional.cross_entropy(tx, torch.as_tensor(labels), reduction=reduction, **tkw)
+    if option == "every_row_ignored" and reduction == "mean":
+        assert np.isnan(out.item()) and np.isnan(ref.item())
+        return
+    _compare(torch, out, ref, [x], [tx])
+
+
+def test_cross_entropy_options_in_float32_match_torch(torch) -> None:
+    z = LOGITS.astype(np.float32)
+    x = tg.tensor(z, requires_grad=True)
+    out = F.cross_entropy(x, IGNORED, weight=CLASS_WEIGHTS, label_smoothing=0.2)
+    tx = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(
+        tx, torch.as_tensor(IGNORED), weight=torch.tensor(CLASS_WEIGHTS, dtype=torch.float32),
+        label_smoothing=0.2,
+    )  # fmt: skip
+    assert out.dtype == np.float32
+    _compare(torch, out, ref, [x], [tx], rtol=1e-5, atol=1e-6)
+    assert x.grad.dtype == np.float32
+
+
+def test_cross_entropy_options_by_hand() -> None:
+    """Ignored rows weigh nothing and the mean is over the others; smoothing ε aims at
+    (1 - ε) onehot + ε / C, so the gradient is softmax minus that."""
+    z = LOGITS[:3]
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    x = tg.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(x, [2, -100, 0])
+    assert loss.item() == pytest.approx(-(logp[0, 2] + logp[2, 0]) / 2, rel=1e-12)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data[1], 0)
+    x = tg.tensor(z, requires_grad=True)
+    eps, classes = 0.4, 4
+    F.cross_entropy(x, [1, 0, 3], label_smoothing=eps, reduction="sum").backward()
+    aim = np.full((3, classes), eps / classes) + (1 - eps) * np.eye(classes)[[1, 0, 3]]
+    np.testing.assert_allclose(x.grad.data, np.exp(logp) - aim, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("option", [o for o in CE_OPTIONS if o != "every_row_ignored"])
+def test_cross_entropy_options_gradcheck(option) -> None:
+    kw, labels = CE_OPTIONS[option]
+    x = tg.tensor(LOGITS, requires_grad=True)
+    assert tg.gradcheck(lambda z: F.cross_entropy(z, labels, **kw), [x])
+
+
+BAD_LABELS = np.array([0, -100, 7, 1, 2])
+BAD_CE_OPTIONS = [
+    ({"label_smoothing": 1.5}, LABELS, ValueError, r"label_smoothing must be in \[0, 1\], got 1.5"),
+    ({"weight": [1.0, 2.0]}, LABELS, ValueError, r"per class, shape \(4,\), got shape \(2,\)"),
+    ({"weight": tg.tensor(CLASS_WEIGHTS, requires_grad=True)}, LABELS, TypeError, "constant"),
+    ({}, BAD_LABELS, IndexError, "label 7 is out of range for 4 classes"),
+    ({"ignore_index": 7}, BAD_LABELS, IndexError, "label -100 is out of range"),
+]
+
+
+@pytest.mark.parametrize("kw, labels, error, message", BAD_CE_OPTIONS)
+def test_cross_entropy_bad_options_name_themselves(kw, labels, error, message) -> None:
+    with pytest.raises(error, match=message):
+        F.cross_entropy(tg.tensor(LOGITS), labels, **kw)
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot() -> None:
     """Hand math: d mean(CE)/dz = (softmax(z) - onehot(y)) / N."""
     x = tg.tensor(LOGITS, requires_grad=True)
@@ -279,3 +362,16 @@ def test_binary_cross_entropy_of_a_nan_probability_is_nan_but_a_nan_target_is_re
     assert np.isnan(loss.item())
     with pytest.raises(ValueError, match=r"target must be probabilities in \[0, 1\], got nan"):
         F.binary_cross_entropy(tg.tensor([0.5, 0.5]), tg.tensor([1.0, np.nan]))
+
+
+def test_cross_entropy_loss_module_takes_torchs_options(torch) -> None:
+    """The module's weight is a buffer (in the state dict, as PyTorch's); the loss and
+    gradient match PyTorch's module with the same options."""
+    kw = {"weight": CLASS_WEIGHTS, "ignore_index": 3, "label_smoothing": 0.15}
+    ours = tg.nn.CrossEntropyLoss(**kw)
+    ref = torch.nn.CrossEntropyLoss(**{**kw, "weight": torch.tensor(CLASS_WEIGHTS)})
+    assert list(ours.state_dict()) == list(ref.state_dict()) == ["weight"]
+    x, tx = tg.tensor(LOGITS, requires_grad=True), torch.tensor(LOGITS, requires_grad=True)
+    _compare(torch, ours(x, LABELS), ref(tx, torch.as_tensor(LABELS)), [x], [tx])
+    with pytest.raises(ValueError, match="label_smoothing must be in .* got -0.1"):
+        tg.nn.CrossEntropyLoss(label_smoothing=-0.1)
