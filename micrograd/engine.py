@@ -14,6 +14,7 @@ import functools
 import math
 import numbers
 import operator
+import warnings
 import weakref
 from collections.abc import Iterable, Sequence
 
@@ -43,6 +44,9 @@ class Value:
         "_pass_grad",
         "label",
         "__weakref__",
+        # The classic Value is a plain object: code keeps its own attributes on it (an
+        # optimizer's p.velocity, a name). The dict is made only when first used.
+        "__dict__",
     )
     _retains_grad = True  # every Value shows the gradient of the latest backward
 
@@ -90,11 +94,16 @@ class Value:
         if rule is _OWN_RULE:
             rule = self._rule
         if rule is None:
-            raise RuntimeError(
-                f"Value: no gradient rule for op {self._op!r} with {len(self._prev)} "
-                "operand(s); assign the node's _backward (as the classic micrograd does) or "
-                "build it with the Value ops"
+            # As in the classic micrograd, whose _backward does nothing until assigned: a
+            # node built by hand without a rule passes no gradient to its operands.
+            warnings.warn(
+                f"Value: op {self._op!r} with {len(self._prev)} operand(s) has no gradient "
+                "rule, so its operands get no gradient through it (as in the classic "
+                "micrograd); assign the node's _backward, or build it with the Value ops",
+                RuntimeWarning,
+                stacklevel=2,
             )
+            return (None,) * len(self._prev)
         prev = self._parents
         if graph:
             return rule(g, self, prev, self._ctx)

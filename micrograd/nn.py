@@ -85,8 +85,13 @@ class Neuron(Module):
             self.activation = "relu"
 
     def __call__(self, x) -> Value:
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
+        if not hasattr(x, "__len__"):  # a generator or iterator, as the classic zip takes
+            x = list(x)
+        if len(x) != len(self.w):  # the classic zip would drop extra inputs silently
+            raise ValueError(
+                f"Neuron: expected {len(self.w)} inputs, got {len(x)} (pass x[:{len(self.w)}] "
+                "to use the first ones)"
+            )
         act = weighted_sum(self.w, x, self.b)  # its _prev shows the products wᵢxᵢ
         if self.activation == "linear":
             return act

@@ -54,13 +54,13 @@ _UNARY = {
     "slope": "d slope/du = 0 (relu's or abs's slope, constant around u)",
 }
 
-# op -> (rule with two node operands, rule with one node and a constant c)
+# op -> (rule with two node operands, with a constant c on the right, with c on the left)
 _BINARY = {
-    "+": ("d(a+b)/da = 1, d(a+b)/db = 1", "d(u+c)/du = 1"),
-    "-": ("d(a−b)/da = 1, d(a−b)/db = −1", "d(u−c)/du = 1, d(c−u)/du = −1"),
-    "*": ("d(a·b)/da = b, d(a·b)/db = a", "d(c·u)/du = c"),
-    "/": ("d(a/b)/da = 1/b, d(a/b)/db = −a/b²", "d(u/c)/du = 1/c, d(c/u)/du = −c/u²"),
-    "**": ("d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a", "d(uᶜ)/du = c·uᶜ⁻¹, d(cᵘ)/du = cᵘ·ln c"),
+    "+": ("d(a+b)/da = 1, d(a+b)/db = 1", "d(u+c)/du = 1", "d(c+u)/du = 1"),
+    "-": ("d(a−b)/da = 1, d(a−b)/db = −1", "d(u−c)/du = 1", "d(c−u)/du = −1"),
+    "*": ("d(a·b)/da = b, d(a·b)/db = a", "d(u·c)/du = c", "d(c·u)/du = c"),
+    "/": ("d(a/b)/da = 1/b, d(a/b)/db = −a/b²", "d(u/c)/du = 1/c", "d(c/u)/du = −c/u²"),
+    "**": ("d(aᵇ)/da = b·aᵇ⁻¹, d(aᵇ)/db = aᵇ·ln a", "d(uᶜ)/du = c·uᶜ⁻¹", "d(cᵘ)/du = cᵘ·ln c"),
 }
 
 # Tensor ops, by name (tensorgrad's elementwise ops share the scalar names above).
@@ -98,14 +98,21 @@ _TENSOR = {
 _TENSOR["@"] = _TENSOR["matmul"]
 
 
-def rule_text(op: str, n_parents: int, tensor: bool = False) -> str:
-    """The local derivative of ``op`` in words (a leaf: its gradient goes into .grad)."""
+def rule_text(op: str, n_parents: int, tensor: bool = False, constant: str | None = None) -> str:
+    """The local derivative of ``op`` in words (a leaf: its gradient goes into .grad).
+
+    ``constant`` is the side of a constant operand, "left" (``c - u``) or "right"
+    (``u - c``), for a binary op with one node operand: only that rule applies.
+    """
     if not n_parents:
         return "leaf: its gradient is added into .grad"
     if op == "+" and n_parents > 2:
         text = "d(a₁+…+aₙ)/daᵢ = 1"
-    elif op in _BINARY:
-        text = _BINARY[op][0 if n_parents == 2 else 1]
+    elif op in _BINARY and n_parents == 2:
+        text = _BINARY[op][0]
+    elif op in _BINARY and n_parents == 1:
+        right, left = _BINARY[op][1:]
+        text = {"right": right, "left": left}.get(constant, f"{right}, {left}")
     elif op in _UNARY:
         text = _UNARY[op]
     elif tensor and op in _TENSOR:
@@ -128,6 +135,7 @@ class Contribution:
     number: int
     name: str
     grad: Any
+    why_none: str = "needs no gradient"  # why nothing flows, when grad is None
 
 
 @dataclass(frozen=True)
@@ -161,9 +169,19 @@ def _grad_text(g: Any) -> str:
     return describe_grad(g)
 
 
+def _rule_of(node: Any, parents: tuple, g: Any) -> str:
+    """The rule column of ``node``'s step."""
+    if not parents:
+        return rule_text("", 0) if g is not None else "leaf: no gradient reaches it"
+    if not is_tensor(node) and node._rule is None:
+        return "no gradient rule: it passes nothing on (the classic micrograd's default)"
+    const = getattr(node, "_const", None)
+    return rule_text(str(node._op), len(parents), is_tensor(node), const and const[1])
+
+
 def _add_text(c: Contribution) -> str:
     if c.grad is None:
-        return f"{c.name}: nothing (needs no gradient)"
+        return f"{c.name}: nothing ({c.why_none})"
     return f"{c.name} += {_grad_text(c.grad)}"
 
 
@@ -439,9 +457,11 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
                         "backward(retain_graph=True)."
                     ) from err
             contributions = []
+            no_rule = not is_tensor(node) and node._rule is None  # built by hand, classic
+            why = {"why_none": "no gradient rule"} if no_rule else {}
             for slot, (p, pg) in enumerate(zip(parents, parent_grads)):
                 j = number(p)
-                contributions.append(Contribution(slot, j, _name(p, j, names), pg))
+                contributions.append(Contribution(slot, j, _name(p, j, names), pg, **why))
                 if pg is not None:
                     old = grads.get(j)
                     grads[j] = pg if old is None else old + pg
@@ -451,9 +471,7 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
                     number=n,
                     name=_name(node, n, names),
                     op=str(node._op),
-                    rule=rule_text(str(node._op), len(parents), is_tensor(node))
-                    if parents or g is not None
-                    else "leaf: no gradient reaches it",
+                    rule=_rule_of(node, parents, g),
                     grad=g,
                     contributions=tuple(contributions),
                     node=node,

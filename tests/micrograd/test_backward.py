@@ -256,11 +256,21 @@ def test_a_hand_made_backward_refuses_create_graph():
         micrograd.grad(_hand_made_tanh(x), [x], create_graph=True)
 
 
-def test_a_hand_built_node_without_a_rule_says_what_to_do():
+def test_a_hand_built_node_without_a_rule_passes_nothing_as_in_the_classic_micrograd():
+    """The classic Value's _backward does nothing until assigned: its operands get no
+    gradient through it. The same here, with a warning saying what to do."""
     x = Value(3.0)
     for node in (Value(9.0, (x,), "**2"), Value(6.0, (x,), "*")):  # "*" takes two operands
-        with pytest.raises(RuntimeError, match=r"no gradient rule for op .* _backward"):
-            node.backward()
+        y = node * x  # x also reaches y directly
+        with pytest.warns(
+            RuntimeWarning, match=r"has no gradient rule.*assign the node.s _backward"
+        ):
+            y.backward()
+        assert x.grad == node.data  # only through the direct path
+        assert node.grad == x.data
+        x.grad = 0.0
+        with pytest.warns(RuntimeWarning, match="no gradient rule"):
+            node._backward()  # the classic call by hand: adds nothing
         assert x.grad == 0.0
 
 
@@ -309,13 +319,24 @@ def test_backward_order_puts_every_node_after_all_of_its_consumers():
 # outlive the pass, whether it ends well or not, and two passes must never mix sums.
 
 
+def _failing_node(x: Value) -> Value:
+    """A node over ``x`` whose hand-written _backward raises."""
+
+    def fail():
+        raise RuntimeError("a rule that fails")
+
+    node = Value(1.0, (x,), "fails")
+    node._backward = fail
+    return node
+
+
 def test_a_failed_pass_leaves_no_sum_that_a_later_pass_would_pick_up():
     x = Value(3.0)
     m = x * 2  # runs its rule before the failure: x holds a sum, still to be used
-    bad = Value(1.0, (x,), "**2")  # no rule: the pass fails when it reaches it
+    bad = _failing_node(x)  # the pass fails when it reaches it
     z = m * bad
     for run in (z.backward, lambda: micrograd.grad(z, [x])):
-        with pytest.raises(RuntimeError, match="no gradient rule"):
+        with pytest.raises(RuntimeError, match="a rule that fails"):
             run()
     # Had m or x kept a sum, this pass would add to it, or skip them as already reached.
     (m * 1.5).backward()
@@ -325,10 +346,10 @@ def test_a_failed_pass_leaves_no_sum_that_a_later_pass_would_pick_up():
 
 def test_a_failed_pass_leaves_no_sum_on_the_nodes_of_its_level_still_to_come():
     x = Value(3.0)
-    bad = Value(1.0, (x,), "**2")  # no rule
+    bad = _failing_node(x)
     m = x * 2
     z = bad * m  # bad and m share a level; bad comes first and fails before m's turn
-    with pytest.raises(RuntimeError, match="no gradient rule"):
+    with pytest.raises(RuntimeError, match="a rule that fails"):
         z.backward()
     (m * 1.5).backward()
     assert (m.grad, x.grad) == (1.5, 3.0)

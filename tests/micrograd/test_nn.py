@@ -275,3 +275,42 @@ def test_the_classic_demo_loop_trains():
     final, acc = loss()
     assert final.data < 0.5 * first.data
     assert acc == 1.0
+
+
+def test_values_keep_attributes_of_their_own_as_the_classic_ones_do():
+    """Classic code keeps its own state on parameters (a momentum exercise's p.velocity, a
+    name): the classic Value is a plain object. Here Values had only slots, so it raised
+    AttributeError. The state stays through a deep copy, and the momentum loop written
+    with it matches the same loop written with a dict."""
+    random.seed(0)
+    model = MLP(2, [3, 1])
+    twin = copy.deepcopy(model)
+    for p in model.parameters():
+        p.velocity = 0.0
+    p.name = "output bias"
+    assert vars(copy.deepcopy(p)) == {"velocity": 0.0, "name": "output bias"}
+    velocity = {id(q): 0.0 for q in twin.parameters()}
+    start = [q.data for q in twin.parameters()]
+    for m in (model, twin):
+        for _ in range(3):
+            m.zero_grad()
+            (m([0.5, -1.0]) ** 2).backward()
+            for q in m.parameters():
+                if m is model:
+                    q.velocity = 0.9 * q.velocity + q.grad
+                    q.data -= 0.1 * q.velocity
+                else:
+                    velocity[id(q)] = 0.9 * velocity[id(q)] + q.grad
+                    q.data -= 0.1 * velocity[id(q)]
+    assert [q.data for q in model.parameters()] == [q.data for q in twin.parameters()]
+    assert [q.data for q in model.parameters()] != start  # the loop moved them
+
+
+def test_a_neuron_takes_an_iterator_and_names_a_wrong_input_count():
+    """The classic zip takes any iterable; an extra input is an error here (the classic
+    micrograd drops it silently), with the slice that would drop it."""
+    n = Neuron(2)
+    assert n(iter([1.0, 2.0])).data == n([1.0, 2.0]).data
+    assert n(x for x in (1.0, 2.0)).data == n([1.0, 2.0]).data
+    with pytest.raises(ValueError, match=r"Neuron: expected 2 inputs, got 3 \(pass x\[:2\]"):
+        n([1.0, 2.0, 3.0])

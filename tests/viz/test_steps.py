@@ -211,12 +211,36 @@ def test_tables_count_the_parents_of_a_wide_step():
     assert len(list(steps.rows())) == n + n  # rows() lists every parent of every step
 
 
-def test_a_node_without_a_rule_is_not_called_a_freed_graph():
-    a = Value(1.0)
-    c = Value(3.0, (a,), "custom")  # classic style, its _backward never assigned
-    with pytest.raises(RuntimeError, match="no gradient rule for op 'custom'") as info:
-        viz.backward_steps(c * 2)
-    assert "retain_graph" not in str(info.value)
+def test_a_node_without_a_rule_passes_nothing_and_says_so():
+    """A node built by hand, classic style, whose _backward was never assigned: as in the
+    classic micrograd its operands get nothing from it (with a warning); the table says
+    why, and does not call it a freed graph."""
+    a = Value(1.0, label="a")
+    c = Value(3.0, (a,), "custom")
+    with pytest.warns(RuntimeWarning, match="no gradient rule"):
+        text = str(viz.backward_steps(c * 2))
+    assert "no gradient rule: it passes nothing on" in text
+    assert "a: nothing (no gradient rule)" in text
+    assert "retain_graph" not in text
+
+
+@pytest.mark.parametrize(
+    "make, shown, not_shown",
+    [
+        (lambda u: u - 1.0, "d(u−c)/du = 1", "c−u"),
+        (lambda u: 1.0 - u, "d(c−u)/du = −1", "u−c"),
+        (lambda u: u / 4.0, "d(u/c)/du = 1/c", "c/u"),
+        (lambda u: 2.0 / u, "d(c/u)/du = −c/u²", "u/c"),
+        (lambda u: u**2, "d(uᶜ)/du = c·uᶜ⁻¹", "cᵘ"),
+        (lambda u: 2.0**u, "d(cᵘ)/du = cᵘ·ln c", "uᶜ"),
+    ],
+)
+@pytest.mark.parametrize("engine", ["micrograd", "tensorgrad"])
+def test_a_constant_operand_shows_only_the_rule_of_its_side(make, shown, not_shown, engine):
+    """``u - 1.0`` used to show d(u−c)/du and d(c−u)/du both; only one applies."""
+    u = Value(3.0) if engine == "micrograd" else tg.tensor(3.0, requires_grad=True)
+    text = str(viz.backward_steps(make(u)))
+    assert shown in text and not_shown not in text
 
 
 def test_a_tensor_gradient_of_six_values_or_fewer_shows_them_and_a_larger_its_norm():
