@@ -19,6 +19,7 @@ import numbers
 import os
 import shutil
 import subprocess
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,9 +155,12 @@ def run_dot(
             "(e.g. max_nodes=200) or allow more time (draw(..., timeout=...) or "
             "drawing.timeout = ...)"
         ) from None
+    err = proc.stderr.decode("utf-8", "replace").strip()
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip()
         raise RenderError(f"graphviz's {engine} failed (exit {proc.returncode}): {err}")
+    if err:  # e.g. a bitmap scaled down until its text cannot be read: say so
+        hint = " (draw fewer nodes, e.g. max_nodes=100, or render SVG)" if "large" in err else ""
+        warnings.warn(f"graphviz's {engine}: {err}{hint}", RuntimeWarning, stacklevel=3)
     return proc.stdout
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import stat
+import warnings
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -451,3 +452,18 @@ def test_params_that_name_no_nodes_are_refused(kwargs, error, message):
 def test_side_by_side_titles_must_be_two_strings(titles):
     with pytest.raises(ValueError, match=r"titles must be two strings"):
         viz.side_by_side(Value(1.0) * 2, Value(1.0) * 3, titles=titles)
+
+
+@needs_dot
+def test_a_bitmap_too_large_to_read_says_so():
+    """dot shrinks a PNG past cairo's size limit until nothing can be read, and says so
+    on stderr, which was thrown away: the drawing of a long chain gave an unreadable
+    strip without a word. Its message now comes as a warning with what to do."""
+    y = Value(0.5)
+    for i in range(1000):
+        y = y.tanh() if i % 2 == 0 else y * 0.999 + 0.001
+    with pytest.warns(RuntimeWarning, match="too large.*Scaling.*max_nodes=100"):
+        viz.draw(y).pipe(format="png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.draw(y, max_nodes=100).pipe(format="png")  # short enough: no warning
