@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from micrograd.autodiff import ModeSwitch, enable_grad, grad
+from micrograd import autodiff
+from micrograd.autodiff import ModeSwitch, enable_grad
 
-from .tensor import Tensor, anomaly_mode
+from .tensor import QUIET, Tensor, anomaly_mode
 
 __all__ = ["grad", "gradcheck", "GradcheckError", "detect_anomaly"]
+
+
+@functools.wraps(autodiff.grad)
+def grad(*args, **kwargs) -> list:
+    with np.errstate(**QUIET):  # as Tensor.backward (see QUIET)
+        return autodiff.grad(*args, **kwargs)
 
 
 class GradcheckError(AssertionError):

@@ -347,7 +347,8 @@ class Tensor:
         values are freed afterwards unless ``retain_graph=True``; ``create_graph=True``
         records the backward pass so the gradients can be differentiated again.
         """
-        autodiff.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        with np.errstate(**QUIET):
+            autodiff.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     # -- the backward core's node protocol ---------------------------------------------------
 
@@ -458,6 +459,12 @@ class Tensor:
 
 
 Tensor._parents = Tensor._prev  # the same slot: the pass walks the graph a tensor shows
+
+
+# A backward pass computes without NumPy's floating-point warnings, as PyTorch's never
+# warns: sqrt's slope at 0 is inf by the math, and a flat relu above it masks it anyway.
+# detect_anomaly() finds the op that makes an inf or nan.
+QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
 def is_tensor(x: Any) -> bool:
