@@ -725,6 +725,10 @@ _memory_changes: dict[int, dict[tuple[int, int], int]] = {}
 # and each such owner's own bounds (byte_bounds takes ~1 us; an optimizer step marks
 # every parameter, an owner, every step)
 _owner_bounds: dict[int, tuple[int, int]] = {}
+# and the clock at each owner's latest change anywhere in its memory: a graph made after
+# that needs no look at byte ranges (BatchNorm's running statistics change every forward,
+# an optimizer step every parameter)
+_owner_latest: dict[int, int] = {}
 
 
 def _memory_owner(a: np.ndarray) -> np.ndarray:
@@ -777,11 +781,14 @@ def _note_change(a: np.ndarray, at: int) -> None:
             weakref.finalize(owner, _forget_owner, key)
     bounds = _owner_bounds[key] if a is owner else byte_bounds(a)
     changes[bounds] = max(at, changes.get(bounds, 0))
+    if at > _owner_latest.get(key, 0):
+        _owner_latest[key] = at
 
 
 def _forget_owner(key: int) -> None:
     _memory_changes.pop(key, None)
     _owner_bounds.pop(key, None)
+    _owner_latest.pop(key, None)
 
 
 def _carry_changes(original: Tensor, twin: Tensor) -> None:
@@ -790,6 +797,14 @@ def _carry_changes(original: Tensor, twin: Tensor) -> None:
     changed_at = _last_change(original.data)
     if changed_at:
         _note_change(twin.data, changed_at)
+
+
+def _changed_after(a: np.ndarray, t: int) -> bool:
+    """Whether bytes within ``a``'s bounds changed in place after clock ``t``: one lookup
+    unless its memory changed somewhere since (then the byte ranges tell)."""
+    if _owner_latest.get(id(_memory_owner(a)), 0) <= t:
+        return False
+    return _last_change(a) > t
 
 
 def _last_change(a: np.ndarray) -> int:
@@ -840,14 +855,15 @@ def _reads_output(rule) -> bool:
 
 
 def _check_versions(node: Tensor) -> None:
-    if _last_change(node.data) > node._made_at and _reads_output(node._rule):
+    made = node._made_at
+    if _changed_after(node.data, made) and _reads_output(node._rule):
         raise RuntimeError(
             f"backward: the output of '{node._op}' (shape {node.shape}) was changed in place "
             "through a tensor sharing its memory (such as its detach() or a view) after the op "
             "made it, so its gradient would be wrong; change a copy instead"
         )
     for i, p in enumerate(node._prev):
-        if p._version > node._made_at or _last_change(p.data) > node._made_at:
+        if p._version > made or _changed_after(p.data, made):
             raise RuntimeError(
                 f"backward: input {i} of '{node._op}' (shape {p.shape}) was changed in place "
                 "(item assignment, an in-place operator, an optimizer step, load_state_dict "

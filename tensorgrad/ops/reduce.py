@@ -68,8 +68,15 @@ def _over_count(a, n: int):
 
 
 def _mean_rule(g, out, args, ctx, needs):
+    # g / n before g is broadcast back: n times fewer divisions, and below a full mean the
+    # gradient stays one number broadcast, which the rule under it can use as a number
+    # (x * x's does). An empty input (n = 0) gets an empty gradient: nothing to divide.
     axes, keepdims, n = ctx
-    return (_over_count(expand(g, args[0].shape, axes, keepdims), n),)
+    if n:
+        g = _over_count(g, n)
+        if isinstance(g, np.generic):  # a 0-d array over n is a NumPy scalar
+            g = np.asarray(g)
+    return (expand(g, args[0].shape, axes, keepdims),)
 
 
 def _weighted_rule(g, out, args, ctx, needs):  # max / min: weight = tie-sharing mask
@@ -156,7 +163,7 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dtype=None, out=None) 
     if out is not None or dtype is not None:
         x = numpy_options("mean", x, out, dtype, floating=True)
     axes = normalize_axes("mean", axis, x.ndim)
-    n = int(np.prod([x.shape[a] for a in axes]))
+    n = math.prod(x.shape[a] for a in axes)
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: nan, as NumPy
         data = (
             np.add.reduce(x.data, axis=axes, keepdims=keepdims, dtype=d.accumulator(x.dtype)) / n
@@ -204,7 +211,7 @@ def min(x: Tensor, axis=None, keepdims: bool = False, *, out=None) -> Tensor:  #
 
 def _spread(op: str, numpy_fn, rule, x: Tensor, axis, ddof: int, keepdims: bool) -> Tensor:
     axes = normalize_axes(op, axis, x.ndim)
-    n = int(np.prod([x.shape[a] for a in axes]))
+    n = math.prod(x.shape[a] for a in axes)
     wide = d.accumulator(x.dtype)  # NumPy's float16 var sums in float16: inf past 65,504
     with np.errstate(invalid="ignore", divide="ignore"):
         data = numpy_fn(_shifted(x.data, axes), axis=axes, ddof=ddof, keepdims=keepdims, dtype=wide)

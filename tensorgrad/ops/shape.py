@@ -7,6 +7,7 @@ concatenate and stack slice it apart.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 
@@ -72,7 +73,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     end = one_axis("flatten", end_dim, x.ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    merged = int(np.prod(x.shape[start : end + 1]))
+    merged = math.prod(x.shape[start : end + 1])
     return _reshaped(x, x.shape[:start] + (merged,) + x.shape[end + 1 :], "flatten")
 
 

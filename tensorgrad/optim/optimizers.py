@@ -455,7 +455,8 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
+                dampening = group["dampening"]
+                buf += (1 - dampening) * grad if dampening else grad  # 1 · g is g: no copy
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
 
