@@ -94,6 +94,7 @@ _TENSOR = {
     "clip": "d clip(u)/du = 1 inside [lo, hi], 0 outside",
     "cross_entropy": "softmax(logits) − one_hot(labels), averaged over the batch",
     "mse_loss": "2(pred − target)/n",
+    "standardize": "x̂ = (u − mean)/s: (g − mean(g) − x̂·mean(g·x̂))/s over the normalised axes",
 }
 _TENSOR["@"] = _TENSOR["matmul"]
 
