@@ -560,7 +560,8 @@ def _new_drawing(rankdir: str, format: str | None, timeout: float | None) -> Dra
         name="minigrad",
         format=fmt_,
         timeout=timeout,
-        notebook_format=_notebook_format(fmt_),
+        # None (no format given): the notebook shows get_format()'s at display time
+        notebook_format=None if format is None else _notebook_format(fmt_),
         graph_attr={
             "rankdir": rankdir,
             "bgcolor": "white",

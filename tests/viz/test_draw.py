@@ -252,9 +252,13 @@ def test_notebook_formats():
     assert list(svg) == ["image/svg+xml"] and "<svg" in svg["image/svg+xml"]
     png = viz.draw(o, format="png")._repr_mimebundle_()
     assert list(png) == ["image/png"] and png["image/png"].startswith(b"\x89PNG")
+    earlier, explicit = viz.draw(o), viz.draw(o, format="svg")
     viz.set_format("png")
     assert list(viz.draw(o)._repr_mimebundle_()) == ["image/png"]
     assert list(viz.draw(o, format="svg")._repr_mimebundle_()) == ["image/svg+xml"]
+    # a drawing made before set_format follows it (it kept SVG), one given a format not
+    assert list(earlier._repr_mimebundle_()) == ["image/png"]
+    assert list(explicit._repr_mimebundle_()) == ["image/svg+xml"]
     with pytest.raises(ValueError):
         viz.set_format("gif")
 
