@@ -227,6 +227,21 @@ class Tensor:
         """The same data (shared) as a new leaf that records no graph."""
         return _leaf(self.data)
 
+    def to(self, target: Any) -> Tensor:
+        """PyTorch's ``x.to(...)``: another floating dtype casts (``astype``, differentiable);
+        the tensor's own dtype, or the device ``"cpu"``, gives the tensor itself
+        (tensorgrad computes with NumPy, on the CPU)."""
+        dtype = target_dtype("to", target)
+        return self if dtype is None or dtype == self.data.dtype else self.astype(dtype)
+
+    def float(self) -> Tensor:
+        """``to(np.float32)``, PyTorch's spelling."""
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """``to(np.float64)``, PyTorch's spelling."""
+        return self.to(np.float64)
+
     def retain_grad(self) -> Tensor:
         """Keep this interior tensor's gradient in ``.grad`` after backward.
 
@@ -465,6 +480,21 @@ Tensor._parents = Tensor._prev  # the same slot: the pass walks the graph a tens
 # warns: sqrt's slope at 0 is inf by the math, and a flat relu above it masks it anyway.
 # detect_anomaly() finds the op that makes an inf or nan.
 QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
+
+
+def target_dtype(op: str, target: Any) -> np.dtype | None:
+    """What ``to(target)`` asks for: a floating dtype, or None for the device "cpu"."""
+    if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "mps"):
+        if target.lower() != "cpu":
+            raise ValueError(f"{op}: tensorgrad computes with NumPy, on the CPU; no {target!r}")
+        return None
+    try:
+        dtype = np.dtype(target)
+    except TypeError:
+        raise TypeError(f"{op}: expected a floating dtype or 'cpu', got {target!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating dtype or 'cpu', got {dtype}")
+    return dtype
 
 
 def is_tensor(x: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..optim import zero_grads
-from ..tensor import Tensor, mark_changed
+from ..tensor import Tensor, mark_changed, target_dtype
 
 __all__ = ["Parameter", "Module", "IncompatibleKeys"]
 
@@ -255,6 +255,34 @@ class Module:
             kids = [m for m in module.children() if id(m) not in above]
             stack.extend((m, False, above) for m in reversed(kids))
         return self
+
+    # -- dtype ----------------------------------------------------------------------------
+
+    def to(self, target: Any) -> Module:
+        """Cast every Parameter and floating buffer (and their gradients) to a floating
+        dtype, in place: the objects stay, so an optimizer made before still holds them.
+        The device ``"cpu"`` changes nothing (PyTorch's ``model.to(device)``). Returns
+        ``self``."""
+        dtype = target_dtype("Module.to", target)
+        if dtype is None:
+            return self
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.data.dtype.kind != "f" or t.data.dtype == dtype:
+                continue  # an integer buffer (a count) stays, as in PyTorch
+            grad = t.grad
+            t.data = t.data.astype(dtype)
+            mark_changed(t)  # a graph made before reads the old values: it may not run
+            if grad is not None:
+                t.grad = Tensor(grad.data.astype(dtype))
+        return self
+
+    def float(self) -> Module:
+        """``to(np.float32)``: single precision, PyTorch's default."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """``to(np.float64)``: tensorgrad's default."""
+        return self.to(np.float64)
 
     # -- training helpers ---------------------------------------------------------------
 

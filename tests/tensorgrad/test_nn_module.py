@@ -1,4 +1,4 @@
-"""ModuleList, ModuleDict, Module.apply and requires_grad_ against torch.nn."""
+"""Module API against torch.nn: ModuleList, ModuleDict, apply, requires_grad_, to/float."""
 
 import numpy as np
 import pytest
@@ -163,3 +163,52 @@ def test_requires_grad_freezes_parameters():
     assert model[2].weight.requires_grad and not model[0].weight.requires_grad
     model.requires_grad_()
     assert all(p.requires_grad for p in model.parameters())
+
+
+def test_module_float_casts_in_place_and_matches_torchs_float():
+    """model.float(): Parameters, floating buffers and gradients become float32; the
+    objects stay (an optimizer made before still moves them); an integer buffer stays.
+    Its float32 forward matches PyTorch's model.float() on the same weights."""
+    ours = nn.Sequential(
+        nn.Linear(3, 4, rng=0), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2, rng=1)
+    )
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Tanh(), torch.nn.Linear(4, 2)
+    )
+    ref.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    opt = tg.optim.SGD(ours.parameters(), lr=0.1)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    stale = ours(tg.tensor(x)).sum()  # a graph made before the cast
+    weight = ours[0].weight
+    weight.grad = tg.tensor(np.ones((4, 3)))
+    assert ours.float() is ours and ours[0].weight is weight
+    assert weight.dtype == weight.grad.dtype == np.float32
+    assert ours[1].running_var.dtype == np.float32
+    assert ours[1].num_batches_tracked.dtype == np.int64
+    out = ours(tg.tensor(x, dtype=np.float32))
+    want = ref.float()(torch.tensor(x, dtype=torch.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-5, atol=1e-6)
+    before = weight.data.copy()
+    opt.step()
+    assert weight.dtype == np.float32 and not np.array_equal(weight.data, before)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        stale.backward()
+    assert ours.double()[0].weight.dtype == np.float64
+
+
+def test_to_a_device_or_a_bad_dtype():
+    model = nn.Linear(2, 2, rng=0)
+    assert model.to("cpu") is model and model.weight.dtype == np.float64
+    with pytest.raises(ValueError, match="on the CPU; no 'cuda'"):
+        model.to("cuda")
+    with pytest.raises(TypeError, match="expected a floating dtype or 'cpu', got int32"):
+        model.to(np.int32)
+    assert model.weight.dtype == np.float64
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert x.to("cpu") is x and x.double() is x and x.to(np.float64) is x
+    y = x.float()
+    assert y.dtype == np.float32
+    (y * y).sum().backward()  # the cast is differentiable: the gradient comes back float64
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
