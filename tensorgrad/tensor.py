@@ -138,6 +138,11 @@ class Tensor:
     def size(self) -> int:
         return self.data.size
 
+    def numel(self) -> int:
+        """The number of elements, PyTorch's spelling of ``size`` (``p.numel()`` counts a
+        model's parameters)."""
+        return self.data.size
+
     @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (inputs and parameters)."""

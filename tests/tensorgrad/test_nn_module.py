@@ -212,3 +212,9 @@ def test_to_a_device_or_a_bad_dtype():
     (y * y).sum().backward()  # the cast is differentiable: the gradient comes back float64
     assert x.grad.dtype == np.float64
     np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_numel_counts_parameters_as_torch_scripts_do():
+    ours, ref = _gpt_like(nn, rng=0), _gpt_like(torch.nn)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
+    assert tg.zeros((3, 0, 2)).numel() == 0 and tg.tensor(5.0).numel() == 1
