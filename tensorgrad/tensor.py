@@ -138,6 +138,10 @@ class Tensor:
     def size(self) -> int:
         return self.data.size
 
+    def dim(self) -> int:
+        """``ndim``, PyTorch's spelling (``p.dim() >= 2`` picks weight matrices)."""
+        return self.data.ndim
+
     def numel(self) -> int:
         """The number of elements, PyTorch's spelling of ``size`` (``p.numel()`` counts a
         model's parameters)."""

@@ -91,6 +91,8 @@ def install(Tensor) -> None:
     ):
         setattr(Tensor, name, getattr(shape, name))
     Tensor.permute = shape.transpose
+    Tensor.view = shape.reshape  # PyTorch's name; the data is a NumPy view where it can be
+    Tensor.masked_fill = elementwise.masked_fill
     Tensor.__getitem__ = shape.getitem
     Tensor.T = property(lambda self: shape.transpose(self), doc="Axes reversed (NumPy's .T).")
     for name, ufunc in [

@@ -370,6 +370,20 @@ def where(condition, a, b) -> Tensor:
     return record(np.where(cond, a.data, b.data), (a, b), "where", _where_rule, cond)
 
 
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``value`` where ``mask`` holds, else ``x``: PyTorch's ``masked_fill``, which is
+    ``where(mask, value, x)`` with the mask broadcast to ``x``'s shape (an attention mask:
+    ``scores.masked_fill(~causal, -np.inf)``)."""
+    x = as_tensor(x)
+    out = where(mask, value, x)
+    if out.shape != x.shape:
+        raise ValueError(
+            f"masked_fill: mask of shape {np.shape(getattr(mask, 'data', mask))} does not "
+            f"broadcast to the tensor's shape {x.shape}"
+        )
+    return out
+
+
 # -- unary ops ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,46 @@
+"""PyTorch's spellings that ported code uses: masked_fill, view, dim (against PyTorch)."""
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+from ..oracle import torch
+
+
+def test_a_causal_mask_with_masked_fill_matches_torch():
+    """scores.masked_fill(~causal, -inf).softmax(-1): the attention idiom, forward and
+    gradient, and a scalar fill keeps float32."""
+    rng = np.random.default_rng(0)
+    s, g = rng.normal(size=(2, 4, 4)), rng.normal(size=(2, 4, 4))
+    causal = np.tril(np.ones((4, 4), bool))
+    for dtype in (np.float64, np.float32):
+        x = tg.tensor(s.astype(dtype), requires_grad=True)
+        y = x.masked_fill(~causal, -np.inf).softmax(axis=-1)
+        tx = torch.tensor(s.astype(dtype), requires_grad=True)
+        ty = tx.masked_fill(torch.tensor(~causal), float("-inf")).softmax(-1)
+        assert y.dtype == dtype
+        tol = 1e-12 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=tol, atol=tol)
+        y.backward(g.astype(dtype))
+        ty.backward(torch.tensor(g.astype(dtype)))
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
+        assert (x.grad.data[:, ~causal] == 0).all()  # the filled places get no gradient
+
+
+def test_masked_fill_refuses_a_mask_larger_than_the_tensor():
+    with pytest.raises(ValueError, match=r"masked_fill: mask of shape \(2, 3\) .* \(3,\)"):
+        tg.ones(3).masked_fill(np.ones((2, 3), bool), 0.0)
+
+
+def test_view_is_reshape_and_dim_is_ndim():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 3, 4))
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = x.view(2, -1), tx.view(2, -1)
+    assert y.shape == tuple(ty.shape) == (2, 12) and x.dim() == tx.dim() == 3
+    w = rng.normal(size=(2, 12))
+    (y * tg.tensor(w)).sum().backward()
+    (ty * torch.tensor(w)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    assert tg.tensor(1.0).dim() == 0
