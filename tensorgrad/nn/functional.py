@@ -9,6 +9,7 @@ form (softmax − one-hot, σ(x) − t) instead of a chain of exp/log/divide nod
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -324,7 +325,9 @@ def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.nda
 def _cross_entropy_rule(g, out, args, ctx, needs):
     # Per row, d/dz of -Σ_c t_c log softmax(z)_c is (Σ_c t_c) softmax(z) - t, where t is the
     # row's target weights: onehot(y) for plain labels, so the gradient is softmax - onehot.
-    labels, scale, probs, target = ctx
+    # A row whose label is ignored gets exactly 0, as in PyTorch (not 0 × the nan mean of
+    # a batch whose every label is ignored).
+    labels, scale, probs, target, kept = ctx
     g = g.reshape(-1, 1) if g.ndim else g
     if isinstance(g, np.ndarray):  # plain backward: reuse the forward's softmax in place
         if target is None:
@@ -334,13 +337,15 @@ def _cross_entropy_rule(g, out, args, ctx, needs):
             grad = probs * target.sum(axis=1, keepdims=True)
             grad -= target
         grad *= g * scale
+        if kept is not None:
+            grad[~kept] = 0
         return (grad,)
     if target is None:  # recorded: softmax as an op
         target = np.zeros(probs.shape, dtype=probs.dtype)
         target[np.arange(len(labels)), labels] = 1
-        return ((d.softmax(args[0], 1) - target) * (g * scale),)
     total = target.sum(axis=1, keepdims=True)
-    return ((d.softmax(args[0], 1) * total - target) * (g * scale),)
+    grad = (d.softmax(args[0], 1) * total - target) * (g * scale)
+    return (grad if kept is None else d.where(kept[:, None], grad, 0),)
 
 
 def _target_weights(y, kept, weight, smoothing: float, shape: tuple, dtype) -> np.ndarray:
@@ -391,18 +396,25 @@ def cross_entropy(
     _check_reduction(reduction, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"cross_entropy: label_smoothing must be a number, got {label_smoothing!r}")
     if not 0.0 <= label_smoothing <= 1.0:  # nan too
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     n, classes = logits.shape
     z = logits.data
     w = _class_weights(weight, classes, z.dtype)
     y, kept = _class_labels(labels, n, classes, ignore_index)
     probs, m, log_total = d.stable_softmax(z, 1)  # probs are kept for the backward
     target = None
-    if kept is None and w is None and label_smoothing == 0:
+    if w is None and label_smoothing == 0:  # plain labels, some perhaps ignored: fused
         # logsumexp(z) - z[y] = log Σ e^(z - m) - (z[y] - m): at the scale of z - m, not of m
         per_row = log_total[:, 0] - (z[np.arange(n), y] - m[:, 0])
         count = n
+        if kept is not None:
+            per_row[~kept] = 0
+            count = int(np.count_nonzero(kept))
     else:
         target = _target_weights(y, kept, w, label_smoothing, z.shape, z.dtype)
         neg_log_p = log_total - (z - m)  # -log softmax(z), at the same scale
@@ -410,16 +422,14 @@ def cross_entropy(
         row_weights = np.ones(n, z.dtype) if w is None else w[y]
         count = (row_weights if kept is None else row_weights[kept]).sum()
     if reduction == "none":
-        return record(
-            per_row, (logits,), "cross_entropy", _cross_entropy_rule, (y, 1, probs, target)
-        )
+        ctx = (y, 1, probs, target, kept)
+        return record(per_row, (logits,), "cross_entropy", _cross_entropy_rule, ctx)
     total = per_row.sum()
     scale = 1
-    if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):  # no rows kept: nan, as PyTorch
-            scale = np.divide(1, count, dtype=z.dtype) if count else z.dtype.type(np.nan)
+    if reduction == "mean":  # over the kept rows' weights; over none of them: nan, as PyTorch
+        scale = np.divide(1, count, dtype=z.dtype) if count else z.dtype.type(np.nan)
         total = total * scale if count else z.dtype.type(np.nan)
-    ctx = (y, scale, probs, target)
+    ctx = (y, scale, probs, target, kept)
     return record(np.asarray(total, z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, ctx)
 
 
