@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..ops._dual import accumulator
 from ..tensor import Tensor, mark_changed
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
@@ -49,20 +50,21 @@ def clip_grad_norm_(
     """Scale the gradients so that their joint ``norm_type``-norm is at most ``max_norm``.
 
     The norm is taken over all gradients as if they were one vector (the norm of the
-    per-gradient norms); ``norm_type`` may be ``inf`` (the largest absolute value).
+    per-gradient norms); ``norm_type`` is any order NumPy's and PyTorch's vector norms
+    take: ``inf`` is the largest absolute value, 0 counts the values that are not 0.
     Each gradient is multiplied by ``min(1, max_norm / (norm + 1e-6))``, as PyTorch does.
     Returns the norm before clipping, as a 0-d tensor.
     """
     op = "clip_grad_norm_"
     p = float(norm_type)
-    if not (p > 0):  # nan too
-        raise ValueError(f"{op}: norm_type must be a positive number or inf, got {norm_type!r}")
+    if math.isnan(p):
+        raise ValueError(f"{op}: norm_type must be a number or inf, got {norm_type!r}")
     grads = _gradients(op, parameters)
     if not grads:
         return Tensor(0.0)
     # Each gradient's norm in its own dtype, then the norm of those (PyTorch's order).
-    norms = [np.linalg.norm(g.data.ravel(), p) for g in grads]
-    total = np.linalg.norm(np.array(norms, dtype=np.result_type(*norms)), p)
+    norms = [_norm(g.data, p) for g in grads]
+    total = _norm(np.array(norms, dtype=np.result_type(*norms)), p)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"{op}: the total norm of order {p} of the gradients is {total}, so they cannot "
@@ -73,6 +75,13 @@ def clip_grad_norm_(
         g.data *= g.dtype.type(coef)
     _changed(grads)
     return Tensor(total)
+
+
+def _norm(a: np.ndarray, p: float) -> np.floating:
+    """The p-norm of ``a``'s values in ``a``'s dtype; float16 is summed in float32, as
+    PyTorch does (the squares of 70,000 ones overflow float16)."""
+    wide = accumulator(a.dtype)
+    return np.linalg.norm(a.ravel() if wide is None else a.ravel().astype(wide), p).astype(a.dtype)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
