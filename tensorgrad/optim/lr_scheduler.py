@@ -14,6 +14,7 @@ do not compound (the last to step wins); run phases one after another with
 from __future__ import annotations
 
 import math
+import numbers
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,13 +34,13 @@ __all__ = [
 
 
 def _count(op: str, name: str, value: Any, low: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{op}: {name} must be an int >= {low}, got {value!r}")
-    return value
+    return int(value)
 
 
 def _number(op: str, name: str, value: Any, low: float, high: float, low_open: bool = False):
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
     if ok:
         ok = (low < value if low_open else low <= value) and value <= high
     if not ok:
@@ -113,7 +114,9 @@ class LRScheduler:
         return {k: v for k, v in vars(self).items() if k not in self._not_saved}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from ``state_dict()``'s output; entries this scheduler lacks are refused."""
+        """Resume from ``state_dict()``'s output, and set the groups' rates for its epoch
+        (whether the optimizer's state was loaded before or after this scheduler was
+        made). Entries this scheduler lacks are refused, and then nothing changes."""
         mine = self.state_dict()
         unknown = sorted(set(state_dict) - set(mine), key=str)
         if unknown:
@@ -122,6 +125,8 @@ class LRScheduler:
                 f"dict of another kind of scheduler?); nothing was loaded"
             )
         vars(self).update(state_dict)
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+            group["lr"] = lr
 
 
 class LambdaLR(LRScheduler):

@@ -104,23 +104,34 @@ def test_by_hand():
 
 
 def test_a_saved_schedule_resumes_where_it_stopped(tmp_path):
-    """Model, optimizer and scheduler saved with tg.save after 7 epochs, loaded into new
-    ones: the next 10 rates are those of the run that went on."""
+    """Optimizer and scheduler saved with tg.save after 7 epochs, loaded into new ones
+    made in either order: the rates are those of epoch 7 at once (a scheduler made after
+    the optimizer's state was loaded had set epoch 0's, which PyTorch's keeps), and the
+    next 10 are those of the run that went on."""
     ours, _ = _optimizers()
     sched = _warmup_then_cosine(S, ours)
     for _ in range(7):
         sched.step()
+    at_save = sched.get_last_lr()
     tg.save({"opt": ours.state_dict(), "sched": sched.state_dict()}, tmp_path / "ckpt.npz")
-    saved = tg.load(tmp_path / "ckpt.npz")
-    fresh, _ = _optimizers()
-    resumed = _warmup_then_cosine(S, fresh)
-    fresh.load_state_dict(saved["opt"])
-    resumed.load_state_dict(saved["sched"])
+    going_on = []
     for _ in range(10):
         sched.step()
-        resumed.step()
-        assert resumed.get_last_lr() == sched.get_last_lr()
-        assert [g["lr"] for g in fresh.param_groups] == sched.get_last_lr()
+        going_on.append(sched.get_last_lr())
+    saved = tg.load(tmp_path / "ckpt.npz")
+    for optimizer_first in (False, True):
+        fresh, _ = _optimizers()
+        if optimizer_first:
+            fresh.load_state_dict(saved["opt"])
+        resumed = _warmup_then_cosine(S, fresh)
+        if not optimizer_first:
+            fresh.load_state_dict(saved["opt"])
+        resumed.load_state_dict(saved["sched"])
+        assert [g["lr"] for g in fresh.param_groups] == resumed.get_last_lr() == at_save
+        for want in going_on:
+            resumed.step()
+            assert resumed.get_last_lr() == want
+            assert [g["lr"] for g in fresh.param_groups] == want
 
 
 def test_resuming_with_last_epoch_needs_initial_lr():
@@ -145,6 +156,7 @@ def test_resuming_with_last_epoch_needs_initial_lr():
         (lambda o: S.LambdaLR(o, [lambda e: 1.0] * 2), "expected 1 lr_lambdas .* got 2"),
         (lambda o: S.SequentialLR(o, [S.StepLR(o, 2)], [3]), "1 schedulers and 1 milestones"),
         (lambda o: S.StepLR(o, 2, last_epoch=-2), "last_epoch must be an int >= -1, got -2"),
+        (lambda o: S.StepLR(o, np.int64(0)), "step_size must be an int >= 1, got np.int64"),
     ],
 )
 def test_bad_arguments_raise_naming_them(make, message):
@@ -186,3 +198,11 @@ def test_the_schedules_are_closed_forms():
     sched.step()
     assert opt.param_groups[0]["lr"] == 0.5
     assert math.isclose(sched.lr_at(0, 10), 0.5**10)
+
+
+def test_numpy_numbers_are_taken():
+    opt = tg.optim.SGD([tg.Parameter([0.0])], lr=1.0)
+    sched = S.StepLR(opt, np.int64(2), gamma=np.float32(0.5))
+    for _ in range(2):
+        sched.step()
+    assert sched.get_last_lr() == [0.5] and type(sched.step_size) is int
