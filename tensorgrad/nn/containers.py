@@ -25,6 +25,8 @@ class _Named(Module):
 
     def _check(self, name: str, module: Any, new: bool = True) -> None:
         op = type(self).__name__
+        if not isinstance(name, str):
+            raise TypeError(f"{op}: module names are strings, got {name!r}")
         if not isinstance(module, Module):
             raise TypeError(f"{op}: {name!r} is a {type(module).__name__}, not a Module")
         if not new:
@@ -47,6 +49,20 @@ class _Named(Module):
             if name not in self._names:
                 self._names.append(name)
             setattr(self, name, module)
+
+    def _replace_all(self, items: list[tuple[str, Module]]) -> None:
+        """Drop every submodule, then add ``items``, all checked first (a ModuleList's
+        insertion or removal renumbers the rest)."""
+        for name, module in items:
+            self._check(name, module, new=False)
+        for name in self._names:
+            delattr(self, name)
+        self._names = []
+        self._add_all(items)
+
+    def _remove(self, name: str) -> None:
+        delattr(self, name)
+        self._names.remove(name)
 
     def _position(self, index: int) -> str:
         """The name at position ``index`` (negative counts from the end)."""
@@ -129,6 +145,24 @@ class ModuleList(_Named):
         self._check(name, module, new=False)
         setattr(self, name, module)
 
+    def insert(self, index: int, module: Module) -> None:
+        modules = self._modules_in_order()
+        modules.insert(index, module)
+        self._replace_all([(str(i), m) for i, m in enumerate(modules)])
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = self._modules_in_order()
+        if not isinstance(index, slice):
+            self._position(index)  # an IndexError naming the list
+        del modules[index]
+        self._replace_all([(str(i), m) for i, m in enumerate(modules)])
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
 
 class ModuleDict(_Named):
     """Modules by name, in insertion order; a dict's methods, and attribute access."""
@@ -139,8 +173,14 @@ class ModuleDict(_Named):
             self.update(modules)
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        items = modules.items() if isinstance(modules, Mapping) else modules
-        self._add_all(items)
+        """Add or replace entries from a dict, a ModuleDict or ``(name, module)`` pairs."""
+        items = modules.items() if isinstance(modules, Mapping | ModuleDict) else modules
+        pairs = []
+        for item in items:
+            if isinstance(item, str | bytes) or not hasattr(item, "__len__") or len(item) != 2:
+                raise TypeError(f"ModuleDict: expected (name, module) pairs, got {item!r}")
+            pairs.append(tuple(item))
+        self._add_all(pairs)
 
     def __getitem__(self, key: str) -> Module:
         if key not in self._names:
@@ -149,6 +189,19 @@ class ModuleDict(_Named):
 
     def __setitem__(self, key: str, module: Module) -> None:
         self._add_all([(key, module)])
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # a KeyError naming the keys
+        self._remove(key)
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        self._remove(key)
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._names):
+            self._remove(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._names

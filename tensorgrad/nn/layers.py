@@ -21,6 +21,7 @@ from micrograd.nn import check_activation, layer_sizes
 from ..tensor import Tensor, as_tensor, mark_changed, shown
 from . import functional as F
 from . import init
+from .containers import Sequential  # noqa: F401  (its home before containers.py)
 from .init import _as_rng
 from .module import Module, Parameter
 

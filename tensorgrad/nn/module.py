@@ -288,12 +288,12 @@ class Module:
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set ``requires_grad`` on every Parameter (False freezes them); returns ``self``."""
-        if not isinstance(requires_grad, bool):  # checked before any parameter changes
+        if not isinstance(requires_grad, bool | np.bool_):  # before any parameter changes
             raise TypeError(
                 f"requires_grad_: requires_grad must be True or False, got {requires_grad!r}"
             )
         for p in self.parameters():
-            p.requires_grad = requires_grad
+            p.requires_grad = bool(requires_grad)
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:

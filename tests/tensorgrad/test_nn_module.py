@@ -218,3 +218,45 @@ def test_numel_counts_parameters_as_torch_scripts_do():
     ours, ref = _gpt_like(nn, rng=0), _gpt_like(torch.nn)
     assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in ref.parameters())
     assert tg.zeros((3, 0, 2)).numel() == 0 and tg.tensor(5.0).numel() == 1
+
+
+def test_module_list_insert_delete_and_add_renumber_as_torchs():
+    mods = [nn.Linear(1, 1, rng=i) for i in range(4)]
+    ml = nn.ModuleList(mods[:2])
+    ref = torch.nn.ModuleList([torch.nn.Linear(1, 1) for _ in range(4)][:2])
+    ml.insert(1, mods[2])
+    ref.insert(1, torch.nn.Linear(1, 1))
+    assert list(ml) == [mods[0], mods[2], mods[1]]
+    assert list(ml.state_dict()) == list(ref.state_dict())  # renumbered 0, 1, 2
+    del ml[0]
+    assert list(ml) == [mods[2], mods[1]] and not hasattr(ml, "2")
+    del ml[:1]
+    assert list(ml) == [mods[1]] and ml[0] is mods[1]
+    ml += [mods[3]]
+    both = ml + nn.ModuleList([mods[0]])
+    assert list(ml) == [mods[1], mods[3]] and list(both) == [mods[1], mods[3], mods[0]]
+    with pytest.raises(TypeError, match="ModuleList: '0' is a str, not a Module"):
+        ml.insert(0, "relu")
+    with pytest.raises(IndexError, match="index 5 is out of range for 2 modules"):
+        del ml[5]
+    assert list(ml) == [mods[1], mods[3]]  # the failed calls changed nothing
+
+
+def test_module_dict_pop_clear_delete_and_copy_as_torchs():
+    a, b = nn.Linear(1, 1, rng=0), nn.Tanh()
+    md = nn.ModuleDict({"enc": a, "act": b})
+    copy = nn.ModuleDict(md)  # from another ModuleDict, as torch's (it raised a ValueError)
+    assert copy.items() == md.items()
+    assert md.pop("enc") is a and md.keys() == ["act"] and not hasattr(md, "enc")
+    del md["act"]
+    assert len(md) == 0 and md.parameters() == []
+    copy.clear()
+    assert copy.keys() == [] and copy.state_dict() == {}
+    with pytest.raises(KeyError, match="no module 'enc'"):
+        md.pop("enc")
+    with pytest.raises(TypeError, match="expected \\(name, module\\) pairs, got 'ab'"):
+        md.update(["ab"])
+    with pytest.raises(TypeError, match="ModuleDict: module names are strings, got 1"):
+        nn.ModuleDict({1: a})
+    model = nn.Sequential(nn.Linear(2, 2, rng=0))
+    assert model.requires_grad_(np.bool_(False)) is model and not model[0].weight.requires_grad
