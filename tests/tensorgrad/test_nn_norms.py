@@ -364,3 +364,14 @@ def test_embedding_padding_row_gets_no_gradient_as_torch(padding_idx) -> None:
 def test_embedding_padding_idx_out_of_range_is_refused(bad, error) -> None:
     with pytest.raises(error, match="padding_idx"):
         nn.Embedding(5, 3, padding_idx=bad)
+
+
+def test_the_normalisations_standardise_in_one_node() -> None:
+    """One node whose rule is the closed form, not the nine plain ops it replaced (two to
+    three times the time); the drawing names it."""
+    x = tg.tensor(np.random.default_rng(0).normal(size=(4, 3)), requires_grad=True)
+    for y in (F.layer_norm(x, 3), F.batch_norm(x, None, None, training=True)):
+        assert y._op == "standardize" and y._prev == (x,)
+    w = tg.tensor(np.ones(3), requires_grad=True)
+    y = F.batch_norm(x, None, None, w, training=True)
+    assert y._op == "*" and y._prev[1] is w  # a (C,) weight needs no reshape node
