@@ -25,7 +25,7 @@ def test_neuron_signature_and_parameters():
     assert n.nonlin is True
     assert len(n.w) == 3 and len(n.parameters()) == 4
     assert n.parameters()[-1] is n.b
-    assert all(isinstance(p, Value) for p in n.parameters())
+    assert all(type(p) is Value for p in n.parameters())
     assert Neuron(3, nonlin=False).nonlin is False
     assert Neuron(3, False).nonlin is False  # positional, as the classic allows
 
@@ -304,8 +304,6 @@ def test_values_keep_attributes_of_their_own_as_the_classic_ones_do():
                     q.data -= 0.1 * velocity[id(q)]
     assert [q.data for q in model.parameters()] == [q.data for q in twin.parameters()]
     assert [q.data for q in model.parameters()] != start  # the loop moved them
-    with pytest.raises(AttributeError):  # the nodes ops make stay without a dict
-        (p * 2).velocity = 0.0
 
 
 def test_a_neuron_takes_an_iterator_and_names_a_wrong_input_count():
