@@ -70,6 +70,15 @@ def _set_grads(ours, theirs, rng, p_none=0.0):
         t.grad = torch.tensor(g)
 
 
+def _steps(ours, theirs, opt, ref, n, seed, p_none=0.0):
+    """``n`` steps of both optimizers on the same random gradients."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        _set_grads(ours, theirs, rng, p_none)
+        opt.step()
+        ref.step()
+
+
 def _assert_close(ours, theirs, tol=1e-10):
     for p, t in zip(ours, theirs):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=0, atol=tol)
@@ -79,11 +88,7 @@ def _assert_close(ours, theirs, tol=1e-10):
 def test_matches_torch_for_20_steps(case):
     name, kw = case
     ours, theirs, opt, ref = _optimizers(name, kw, seed=0)
-    rng = np.random.default_rng(1)
-    for _ in range(20):
-        _set_grads(ours, theirs, rng)
-        opt.step()
-        ref.step()
+    _steps(ours, theirs, opt, ref, 20, seed=1)
     _assert_close(ours, theirs)
     # the parameters really moved (the comparison is not vacuous)
     start, _ = _pair()
@@ -98,11 +103,7 @@ def test_matches_torch_for_20_steps(case):
 def test_params_without_grad_are_skipped_like_torch(case):
     name, kw = case
     ours, theirs, opt, ref = _optimizers(name, kw, seed=2)
-    rng = np.random.default_rng(3)
-    for _ in range(20):
-        _set_grads(ours, theirs, rng, p_none=0.4)
-        opt.step()
-        ref.step()
+    _steps(ours, theirs, opt, ref, 20, seed=3, p_none=0.4)
     _assert_close(ours, theirs)
     ours2, _ = _pair(seed=2)
     optim.SGD(ours2, lr=1.0).step()  # no grads at all: nothing moves
@@ -195,11 +196,7 @@ def test_training_a_real_model_through_backward():
 def test_state_dict_round_trip_continues_exactly(case):
     name, kw = case
     ours, theirs, opt, ref = _optimizers(name, kw, seed=6)
-    rng = np.random.default_rng(7)
-    for _ in range(5):
-        _set_grads(ours, theirs, rng)
-        opt.step()
-        ref.step()
+    _steps(ours, theirs, opt, ref, 5, seed=7)
     state = opt.state_dict()
     assert sorted(state) == ["param_groups", "state"]
     assert state["param_groups"][0]["params"] == [0, 1, 2, 3]
@@ -674,11 +671,7 @@ def test_state_is_keyed_by_the_parameter_as_in_torch():
     (PyTorch's state is a defaultdict). It was keyed by id(p): a KeyError."""
     ours, theirs, opt, ref = _optimizers("Adam", {"lr": 0.05, "amsgrad": True}, seed=6)
     assert opt.state[ours[0]] == {} and ref.state[theirs[0]] == {}
-    rng = np.random.default_rng(7)
-    for _ in range(4):
-        _set_grads(ours, theirs, rng)
-        opt.step()
-        ref.step()
+    _steps(ours, theirs, opt, ref, 4, seed=7)
     for p, t in zip(ours, theirs):
         mine, its = opt.state[p], ref.state[t]
         assert sorted(mine) == sorted(its)
@@ -711,11 +704,7 @@ def test_a_custom_optimizer_written_as_in_torch_runs_and_matches():
     ours, theirs = _pair(seed=8)
     opt = Momentum(ours, lr=0.1, momentum=0.9)
     ref = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
-    rng = np.random.default_rng(9)
-    for _ in range(10):
-        _set_grads(ours, theirs, rng, p_none=0.3)
-        opt.step()
-        ref.step()
+    _steps(ours, theirs, opt, ref, 10, seed=9, p_none=0.3)
     _assert_close(ours, theirs)
 
 
