@@ -56,12 +56,12 @@ def _function(name: str):
 
 # fmt: off
 (
-    exp, log, sqrt, tanh, sigmoid, relu, sin, cos, abs, clip,  # noqa: A001
+    exp, log, sqrt, tanh, sigmoid, relu, sin, cos, erf, abs, clip,  # noqa: A001
     sum, mean, max, min, var, std, logsumexp, softmax, log_softmax,  # noqa: A001
     reshape, flatten, squeeze, unsqueeze, transpose, swapaxes, broadcast_to,
 ) = (
     _function(name) for name in (
-        "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "abs", "clip",
+        "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos", "erf", "abs", "clip",
         "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax",
         "reshape", "flatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "broadcast_to",
     )

@@ -51,6 +51,7 @@ _UNARY = {
     "sqrt": "d √u/du = 1/(2√u)",
     "sin": "d sin(u)/du = cos(u)",
     "cos": "d cos(u)/du = −sin(u)",
+    "erf": "d erf(u)/du = 2/√π · e^(−u²)",
     "slope": "d slope/du = 0 (relu's or abs's slope, constant around u)",
 }
 

@@ -1,15 +1,16 @@
 """Neural-network building blocks: modules, layers, initialisation and functional ops.
 
 ``Module`` / ``Parameter`` (module.py), ``Sequential``, ``ModuleList``, ``ModuleDict``
-(containers.py), ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``Dropout``, ``Embedding``,
-``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss modules (layers.py), ``init`` (weight
-initialisation and the default random generator), ``functional`` (losses, activations
-and normalisations as functions) and ``utils`` (gradient clipping).
+(containers.py), ``Linear``, ``ReLU``, ``Tanh``, ``Sigmoid``, ``GELU``, ``Dropout``,
+``Embedding``, ``LayerNorm``, ``BatchNorm1d``, ``MLP`` and loss modules (layers.py),
+``init`` (weight initialisation and the default random generator), ``functional``
+(losses, activations and normalisations as functions) and ``utils`` (gradient clipping).
 """
 
 from . import containers, functional, init, layers, utils
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import (
+    GELU,
     MLP,
     BatchNorm1d,
     BCELoss,

@@ -31,6 +31,7 @@ __all__ = [
     "ReLU",
     "Tanh",
     "Sigmoid",
+    "GELU",
     "Dropout",
     "Embedding",
     "LayerNorm",
@@ -130,6 +131,22 @@ class Sigmoid(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return as_tensor(x).sigmoid()
+
+
+class GELU(Module):
+    """x Φ(x): ``functional.gelu``, exact or with ``approximate="tanh"``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
 
 
 class Dropout(Module):

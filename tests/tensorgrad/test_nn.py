@@ -420,6 +420,8 @@ def test_linear_seeded_construction():
         (nn.ReLU(), torch.nn.ReLU()),
         (nn.Tanh(), torch.nn.Tanh()),
         (nn.Sigmoid(), torch.nn.Sigmoid()),
+        (nn.GELU(), torch.nn.GELU()),
+        (nn.GELU("tanh"), torch.nn.GELU("tanh")),
         (nn.Identity(), torch.nn.Identity()),
     ],
 )
@@ -691,3 +693,10 @@ def test_a_plain_tensor_in_a_parameters_place_is_refused_as_in_pytorch():
     assert lin.parameters()[0] is lin.weight
     lin.bias = None
     assert len(lin.parameters()) == 1
+
+
+def test_gelu_names_a_bad_approximation():
+    with pytest.raises(ValueError, match="GELU: approximate must be 'none' or 'tanh', got 'fast'"):
+        nn.GELU("fast")
+    with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'x'"):
+        nn.functional.gelu(tg.ones(2), approximate="x")

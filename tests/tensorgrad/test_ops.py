@@ -533,6 +533,19 @@ OPS: list[Op] = [
     Op("relu", lambda x: x.relu(), torch.relu, elementwise(domains="nonzero")),
     Op("sin", lambda x: x.sin(), torch.sin, elementwise()),
     Op("cos", lambda x: x.cos(), torch.cos, elementwise()),
+    Op("erf", lambda x: x.erf(), torch.erf, elementwise()),
+    Op(
+        "gelu",
+        lambda x: tg.nn.functional.gelu(x),
+        lambda x: torch.nn.functional.gelu(x),
+        elementwise(),
+    ),
+    Op(
+        "gelu_tanh",
+        lambda x: tg.nn.functional.gelu(x, approximate="tanh"),
+        lambda x: torch.nn.functional.gelu(x, approximate="tanh"),
+        elementwise(),
+    ),
     # -- maximum / minimum / where / clip -------------------------------------------------
     Op("maximum", lambda a, b: tg.maximum(a, b), torch.maximum, extremum_pair()),
     Op("minimum", lambda a, b: tg.minimum(a, b), torch.minimum, extremum_pair()),
@@ -970,7 +983,7 @@ def test_table_covers_every_op() -> None:
         "var", "std", "logsumexp", "softmax", "log_softmax", "reshape", "transpose", "permute",
         ".T", "swapaxes", "squeeze", "unsqueeze", "broadcast_to", "flatten", "index_basic",
         "index_int_arrays", "index_bool_mask", "concatenate", "concatenate_flat", "stack",
-        "astype_float32",
+        "astype_float32", "erf", "gelu",
     }  # fmt: skip
     assert wanted <= names, wanted - names
 
