@@ -365,6 +365,16 @@ def _cross_entropy_rule(g, out, args, ctx, needs):
     return (grad if kept is None else d.where(kept[:, None], grad, 0),)
 
 
+def smoothing(op: str, label_smoothing) -> float:
+    """``label_smoothing`` as a Python float in [0, 1] (a float32 ε would make the target
+    rows of a float64 loss sum to 1 only to float32's precision), or the error naming it."""
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{op}: label_smoothing must be a number, got {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:  # nan too
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    return float(label_smoothing)
+
+
 def _target_weights(y, kept, weight, smoothing: float, shape: tuple, dtype) -> np.ndarray:
     """Each row's weight on each class's -log p: (1 - ε) onehot(y) + ε / C, times the
     class weights; rows with an ignored label weigh nothing."""
@@ -413,10 +423,7 @@ def cross_entropy(
     _check_reduction(reduction, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
-        raise TypeError(f"cross_entropy: label_smoothing must be a number, got {label_smoothing!r}")
-    if not 0.0 <= label_smoothing <= 1.0:  # nan too
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    label_smoothing = smoothing("cross_entropy", label_smoothing)
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
     n, classes = logits.shape
@@ -446,6 +453,8 @@ def cross_entropy(
     if reduction == "mean":  # over the kept rows' weights; over none of them: nan, as PyTorch
         scale = np.divide(1, count, dtype=z.dtype) if count else z.dtype.type(np.nan)
         total = total * scale if count else z.dtype.type(np.nan)
+        if kept is not None and not kept.any():  # every row ignored: no gradient, at any
+            scale = 0  # order (nan × an ignored row's 0 would still be nan)
     ctx = (y, scale, probs, target, kept)
     return record(np.asarray(total, z.dtype), (logits,), "cross_entropy", _cross_entropy_rule, ctx)
 

@@ -476,10 +476,7 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(
-                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
-            )
+        label_smoothing = F.smoothing("CrossEntropyLoss", label_smoothing)
         # a buffer, as PyTorch's: saved in the state dict, not trained
         self.register_buffer("weight", None if weight is None else Tensor(weight))
         self.ignore_index = ignore_index

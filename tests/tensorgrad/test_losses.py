@@ -376,3 +376,33 @@ def test_cross_entropy_loss_module_takes_torchs_options(torch) -> None:
     _compare(torch, ours(x, LABELS), ref(tx, torch.as_tensor(LABELS)), [x], [tx])
     with pytest.raises(ValueError, match="label_smoothing must be in .* got -0.1"):
         tg.nn.CrossEntropyLoss(label_smoothing=-0.1)
+
+
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"weight": [1.0, 2.0, 3.0]}])
+def test_every_row_ignored_gives_zero_derivatives_of_every_order(torch, kw) -> None:
+    """A batch of padding only: the loss is nan, its gradient and the gradient of that
+    gradient are 0, as PyTorch's (nan × an ignored row's 0 made the second one nan)."""
+    z = np.array([[0.1, 0.2, 0.3], [1.0, -1.0, 0.0]])
+    x = tg.tensor(z, requires_grad=True)
+    (g,) = tg.grad(F.cross_entropy(x, [-100, -100], **kw), [x], create_graph=True)
+    (h,) = tg.grad((g * g).sum() + g.sum(), [x])
+    tx = torch.tensor(z, requires_grad=True)
+    tkw = {k: torch.tensor(v, dtype=torch.float64) if k == "weight" else v for k, v in kw.items()}
+    loss = torch.nn.functional.cross_entropy(tx, torch.tensor([-100, -100]), **tkw)
+    (tg_,) = torch.autograd.grad(loss, tx, create_graph=True)
+    (th,) = torch.autograd.grad((tg_ * tg_).sum() + tg_.sum(), tx)
+    np.testing.assert_array_equal(g.data, tg_.detach().numpy())
+    np.testing.assert_array_equal(h.data, th.numpy())
+    np.testing.assert_array_equal(h.data, 0)
+
+
+def test_a_numpy_float32_label_smoothing_is_read_as_its_number(torch) -> None:
+    """ε = np.float32(0.1) kept float32 inside the float64 target: 2e-8 off PyTorch."""
+    eps = np.float32(0.1)
+    loss = F.cross_entropy(tg.tensor(LOGITS), LABELS, label_smoothing=eps)
+    ref = torch.nn.functional.cross_entropy(
+        torch.tensor(LOGITS), torch.as_tensor(LABELS), label_smoothing=float(eps)
+    )
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-14)
+    with pytest.raises(TypeError, match="CrossEntropyLoss: label_smoothing must be a number"):
+        tg.nn.CrossEntropyLoss(label_smoothing="0.1")
