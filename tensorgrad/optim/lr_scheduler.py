@@ -124,9 +124,24 @@ class LRScheduler:
                 f"{type(self).__name__}.load_state_dict: unknown entries {unknown} (a state "
                 f"dict of another kind of scheduler?); nothing was loaded"
             )
+        before = dict(vars(self))
         vars(self).update(state_dict)
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        try:  # checked, and the rates computed, before any group changes
+            groups = self.optimizer.param_groups
+            if len(self.base_lrs) != len(groups):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: the state is for "
+                    f"{len(self.base_lrs)} param groups, the optimizer has {len(groups)}; "
+                    "nothing was loaded"
+                )
+            rates = self.get_lr()
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+        for group, lr in zip(groups, rates):
             group["lr"] = lr
+        self._last_lr = rates
 
 
 class LambdaLR(LRScheduler):

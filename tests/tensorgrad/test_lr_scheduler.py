@@ -206,3 +206,22 @@ def test_numpy_numbers_are_taken():
     for _ in range(2):
         sched.step()
     assert sched.get_last_lr() == [0.5] and type(sched.step_size) is int
+
+
+def test_a_state_for_other_groups_is_refused_whole():
+    """A state dict made for 2 param groups, loaded for 3: it used to set two rates and
+    the epoch, then fail at the next step."""
+
+    def sgd(n):
+        return tg.optim.SGD(
+            [{"params": [tg.Parameter([0.0])], "lr": 0.1 * (i + 1)} for i in range(n)]
+        )
+
+    two, three = S.StepLR(sgd(2), 1, 0.5), S.StepLR(sgd(3), 1, 0.5)
+    two.step()
+    with pytest.raises(ValueError, match="state is for 2 param groups, the optimizer has 3"):
+        three.load_state_dict(two.state_dict())
+    assert three.last_epoch == 0 and len(three.base_lrs) == 3
+    assert [g["lr"] for g in three.optimizer.param_groups] == pytest.approx([0.1, 0.2, 0.3])
+    three.load_state_dict({"last_epoch": 2})  # a part: the rates of that epoch
+    assert three.get_last_lr() == pytest.approx([0.025, 0.05, 0.075])
