@@ -55,6 +55,8 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     0.5 x (1 + erf(x / √2)), or with ``approximate="tanh"`` (GPT-2's form, and 8 times
     faster here with its gradient: NumPy has no erf) 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
     x = as_tensor(x)
+    if x.dtype == np.float16:  # in float32, rounded once, as PyTorch (x³ overflows float16)
+        return gelu(x.astype(np.float32), approximate).astype(np.float16)
     if approximate == "none":
         return x * (0.5 * (1 + (x * _SQRT_HALF).erf()))
     if approximate == "tanh":

@@ -700,3 +700,20 @@ def test_gelu_names_a_bad_approximation():
         nn.GELU("fast")
     with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh', got 'x'"):
         nn.functional.gelu(tg.ones(2), approximate="x")
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_float16_gelu_is_computed_in_float32_as_torch(approximate):
+    """x³ overflows float16 past 40: the tanh form's gradient was nan at 300, and exact
+    GELU at -4 was 0 (the true value is -1.3e-4)."""
+    a = np.array([-3.0, -4.0, 0.5, 50.0, 300.0], np.float16)
+    x = tg.tensor(a, requires_grad=True)
+    y = nn.functional.gelu(x, approximate)
+    tx = torch.tensor(a, requires_grad=True)
+    ty = torch.nn.functional.gelu(tx, approximate=approximate)
+    assert y.dtype == np.float16
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    y.backward(np.ones(5, np.float16))
+    ty.backward(torch.ones(5, dtype=torch.float16))
+    assert x.grad.dtype == np.float16 and np.isfinite(x.grad.data).all()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=2e-3, atol=1e-6)
