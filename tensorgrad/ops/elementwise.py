@@ -371,17 +371,34 @@ def where(condition, a, b) -> Tensor:
 
 
 def masked_fill(x: Tensor, mask, value) -> Tensor:
-    """``value`` where ``mask`` holds, else ``x``: PyTorch's ``masked_fill``, which is
-    ``where(mask, value, x)`` with the mask broadcast to ``x``'s shape (an attention mask:
-    ``scores.masked_fill(~causal, -np.inf)``)."""
+    """``value`` where the bool ``mask`` holds, else ``x``, in ``x``'s shape and dtype:
+    PyTorch's ``masked_fill`` (an attention mask: ``scores.masked_fill(~causal, -np.inf)``),
+    ``where(mask, value, x)`` with the mask and the value broadcast to ``x``."""
     x = as_tensor(x)
-    out = where(mask, value, x)
-    if out.shape != x.shape:
-        raise ValueError(
-            f"masked_fill: mask of shape {np.shape(getattr(mask, 'data', mask))} does not "
-            f"broadcast to the tensor's shape {x.shape}"
-        )
-    return out
+    m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    if m.dtype != bool:
+        raise TypeError(f"masked_fill: the mask must be bool, as PyTorch's, got dtype {m.dtype}")
+    raw = value.data if isinstance(value, Tensor) else value
+    for name, shape in (("mask", m.shape), ("value", np.shape(raw))):
+        try:
+            fits = np.broadcast_shapes(shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"masked_fill: {name} of shape {shape} does not broadcast to the tensor's "
+                f"shape {x.shape}"
+            )
+    if isinstance(value, Tensor):  # a differentiable cast to x's dtype, if it differs
+        value = value if value.dtype == x.dtype else value.astype(x.dtype)
+    else:
+        try:
+            value = np.asarray(value, dtype=x.dtype)
+        except (ValueError, OverflowError, TypeError) as e:
+            raise type(e)(
+                f"masked_fill: value {value!r} does not fit dtype {x.dtype}: {e}"
+            ) from None
+    return where(m, value, x)
 
 
 # -- unary ops ------------------------------------------------------------------------------

@@ -28,9 +28,33 @@ def test_a_causal_mask_with_masked_fill_matches_torch():
         assert (x.grad.data[:, ~causal] == 0).all()  # the filled places get no gradient
 
 
-def test_masked_fill_refuses_a_mask_larger_than_the_tensor():
-    with pytest.raises(ValueError, match=r"masked_fill: mask of shape \(2, 3\) .* \(3,\)"):
-        tg.ones(3).masked_fill(np.ones((2, 3), bool), 0.0)
+def test_masked_fill_keeps_the_tensors_dtype_as_torch():
+    """A float64 value (a tensor or an array) into a float32 tensor stays float32, and an
+    integer tensor stays integer; a value tensor still gets its gradient."""
+    m = np.eye(2, 3, dtype=bool)
+    x = tg.tensor(np.zeros((2, 3), np.float32))
+    assert x.masked_fill(m, tg.tensor(-np.inf)).dtype == np.float32
+    assert x.masked_fill(m, np.array(-np.inf)).dtype == np.float32
+    assert tg.tensor(np.arange(6).reshape(2, 3), dtype=np.int64).masked_fill(m, 7).dtype == np.int64
+    v = tg.tensor(2.0, requires_grad=True)
+    tg.ones((2, 3)).masked_fill(m, v).sum().backward()
+    assert v.grad.item() == 2.0  # two places filled
+    tv = torch.tensor(2.0, requires_grad=True)
+    torch.ones(2, 3).masked_fill(torch.tensor(m), tv).sum().backward()
+    assert tv.grad.item() == 2.0
+
+
+@pytest.mark.parametrize(
+    "mask, value, error, message",
+    [
+        (np.ones((2, 3), bool), 0.0, ValueError, r"mask of shape \(2, 3\) .* shape \(3,\)"),
+        (np.ones(3, bool), np.ones((4, 3)), ValueError, r"value of shape \(4, 3\) .* \(3,\)"),
+        (np.ones(3), 0.0, TypeError, "the mask must be bool, as PyTorch's, got dtype float64"),
+    ],
+)
+def test_masked_fill_names_what_does_not_fit(mask, value, error, message):
+    with pytest.raises(error, match=message):
+        tg.ones(3).masked_fill(mask, value)
 
 
 def test_view_is_reshape_and_dim_is_ndim():
