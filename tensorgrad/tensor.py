@@ -492,9 +492,12 @@ QUIET = {"divide": "ignore", "invalid": "ignore", "over": "ignore"}
 
 
 def target_dtype(op: str, target: Any) -> np.dtype | None:
-    """What ``to(target)`` asks for: a floating dtype, or None for the device "cpu"."""
+    """What ``to(target)`` asks for: a floating dtype, or None for no change (None, or the
+    device "cpu", "cpu:0", ...)."""
+    if target is None:
+        return None
     if isinstance(target, str) and target.split(":")[0].lower() in ("cpu", "cuda", "mps"):
-        if target.lower() != "cpu":
+        if target.split(":")[0].lower() != "cpu":
             raise ValueError(f"{op}: tensorgrad computes with NumPy, on the CPU; no {target!r}")
         return None
     try:

@@ -199,7 +199,10 @@ def test_module_float_casts_in_place_and_matches_torchs_float():
 
 def test_to_a_device_or_a_bad_dtype():
     model = nn.Linear(2, 2, rng=0)
-    assert model.to("cpu") is model and model.weight.dtype == np.float64
+    for nothing in ("cpu", "cpu:0", None):  # None: np.dtype(None) would be float64
+        assert model.float().to(nothing) is model and model.weight.dtype == np.float32
+        assert tg.ones(2, dtype=np.float32).to(nothing).dtype == np.float32
+    model.double()
     with pytest.raises(ValueError, match="on the CPU; no 'cuda'"):
         model.to("cuda")
     with pytest.raises(TypeError, match="expected a floating dtype or 'cpu', got int32"):
