@@ -46,23 +46,27 @@ class _Named(Module):
             self._check(name, module, new=name not in names)  # ModuleDict may replace one
             names.add(name)
         for name, module in items:
-            if name not in self._names:
-                self._names.append(name)
-            setattr(self, name, module)
+            setattr(self, name, module)  # a new name joins the order (__setattr__)
 
     def _replace_all(self, items: list[tuple[str, Module]]) -> None:
         """Drop every submodule, then add ``items``, all checked first (a ModuleList's
         insertion or removal renumbers the rest)."""
         for name, module in items:
             self._check(name, module, new=False)
-        for name in self._names:
+        for name in list(self._names):
             delattr(self, name)
-        self._names = []
         self._add_all(items)
 
-    def _remove(self, name: str) -> None:
-        delattr(self, name)
-        self._names.remove(name)
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        # a module set as an attribute is one of the container's, as in PyTorch
+        if isinstance(value, Module) and not name.startswith("_") and name not in self._names:
+            self._names.append(name)
+
+    def __delattr__(self, name: str) -> None:
+        super().__delattr__(name)
+        if name in self.__dict__.get("_names", ()):
+            self._names.remove(name)
 
     def _position(self, index: int) -> str:
         """The name at position ``index`` (negative counts from the end)."""
@@ -192,16 +196,16 @@ class ModuleDict(_Named):
 
     def __delitem__(self, key: str) -> None:
         self[key]  # a KeyError naming the keys
-        self._remove(key)
+        delattr(self, key)
 
     def pop(self, key: str) -> Module:
         module = self[key]
-        self._remove(key)
+        delattr(self, key)
         return module
 
     def clear(self) -> None:
         for key in list(self._names):
-            self._remove(key)
+            delattr(self, key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._names

@@ -263,3 +263,22 @@ def test_module_dict_pop_clear_delete_and_copy_as_torchs():
         nn.ModuleDict({1: a})
     model = nn.Sequential(nn.Linear(2, 2, rng=0))
     assert model.requires_grad_(np.bool_(False)) is model and not model[0].weight.requires_grad
+
+
+def test_container_attributes_and_entries_stay_one_and_the_same():
+    """del md.b removes the entry (its list of names went stale, and the next read
+    failed); a module set as an attribute becomes an entry, as in PyTorch."""
+    md = nn.ModuleDict({"a": nn.Identity(), "b": nn.Identity()})
+    del md.b
+    assert md.keys() == ["a"] and md.items() == [("a", md.a)]
+    md.zz = nn.Tanh()
+    ref = torch.nn.ModuleDict({"a": torch.nn.Identity()})
+    ref.zz = torch.nn.Tanh()
+    assert md.keys() == list(ref.keys()) == ["a", "zz"]
+    ml = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    ml.insert(-1, nn.Identity())  # before the last, as list.insert
+    assert [type(m).__name__ for m in ml] == ["ReLU", "Tanh", "Identity", "Sigmoid"]
+    del ml[::2]
+    assert [type(m).__name__ for m in ml] == ["Tanh", "Sigmoid"] and not hasattr(ml, "2")
+    ml += (m for m in [nn.ReLU()])
+    assert len(ml) == 3 and list(ml.state_dict()) == []
