@@ -62,6 +62,8 @@ def clip_grad_norm_(
     grads = _gradients(op, parameters)
     if not grads:
         return Tensor(0.0)
+    if p == -math.inf and any(g.data.size == 0 for g in grads):
+        raise ValueError(f"{op}: an empty gradient has no norm of order -inf (no smallest value)")
     # Each gradient's norm in its own dtype, then the norm of those (PyTorch's order).
     norms = [_norm(g.data, p) for g in grads]
     total = _norm(np.array(norms, dtype=np.result_type(*norms)), p)
@@ -71,8 +73,8 @@ def clip_grad_norm_(
             "be clipped; nothing was changed (error_if_nonfinite=False scales by it anyway)"
         )
     coef = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
-    for g in grads:
-        g.data *= g.dtype.type(coef)
+    for g in grads:  # multiplied as PyTorch's: float16 in float32, others in their own
+        g.data *= np.dtype(accumulator(g.dtype) or g.dtype).type(coef)
     _changed(grads)
     return Tensor(total)
 

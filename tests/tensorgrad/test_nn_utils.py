@@ -139,3 +139,25 @@ def test_float16_gradients_are_summed_in_float32_as_torch(norm_type):
     assert total.dtype == np.float16 and np.isfinite(total.item())
     assert total.item() == ref.item()
     np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+
+
+def test_mixed_float16_and_float32_gradients_scale_as_torch():
+    """The float32 coefficient used to be rounded to float16 first: 1 ulp off PyTorch."""
+    rng = np.random.default_rng(3)
+    a16, a32 = (rng.normal(size=50) * 10).astype(np.float16), rng.normal(size=7).astype(np.float32)
+    ours = [tg.Parameter(np.zeros_like(a)) for a in (a16, a32)]
+    theirs = [torch.zeros(a.shape, dtype=torch.from_numpy(a).dtype) for a in (a16, a32)]
+    for p, t, a in zip(ours, theirs, (a16, a32)):
+        p.grad, t.grad = tg.tensor(a), torch.tensor(a)
+    total = clip_grad_norm_(ours, 1.0)
+    ref = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+    assert total.dtype == np.float32 and total.item() == pytest.approx(ref.item(), rel=1e-6)
+    for p, t in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+
+
+def test_an_empty_gradient_has_no_minus_inf_norm():
+    p = tg.Parameter(np.zeros(0))
+    p.grad = tg.tensor(np.zeros(0))
+    with pytest.raises(ValueError, match="empty gradient has no norm of order -inf"):
+        clip_grad_norm_([p], 1.0, -math.inf)
