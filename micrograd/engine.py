@@ -14,6 +14,7 @@ import functools
 import math
 import numbers
 import operator
+import sys
 import warnings
 import weakref
 from collections.abc import Iterable, Sequence
@@ -103,7 +104,7 @@ class Value:
                 "rule, so its operands get no gradient through it (as in the classic "
                 "micrograd); assign the node's _backward, or build it with the Value ops",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=_user_stacklevel(),
             )
             return (None,) * len(self._prev)
         prev = self._parents
@@ -201,6 +202,18 @@ class Value:
 
 
 Value._parents = Value._prev  # the same slot: a Value's pass walks the graph it shows
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` at which a warning from a node's method names its first caller
+    outside micrograd and viz: the user's ``backward()``, not the core's loop."""
+    frame, level = sys._getframe(2), 2  # 1: the method that warns; 2: its caller
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "micrograd",
+        "viz",
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _ClassicBackward:
