@@ -217,7 +217,9 @@ def batch_norm(
     if not training:
         if running_mean is None:
             raise ValueError("batch_norm: without training=True it needs the running statistics")
-        mean, var = (t.data.reshape(per_channel) for t in (running_mean, running_var))
+        # copies: a training step that moves the statistics later leaves this graph's
+        # backward with the values its forward used (it refused to run, naming '-')
+        mean, var = (t.data.reshape(per_channel).copy() for t in (running_mean, running_var))
         out = (x - mean) / np.sqrt(var + eps)
     else:
         count = x.size // channels[0] if channels[0] else 0

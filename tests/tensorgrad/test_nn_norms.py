@@ -375,3 +375,20 @@ def test_the_normalisations_standardise_in_one_node() -> None:
     w = tg.tensor(np.ones(3), requires_grad=True)
     y = F.batch_norm(x, None, None, w, training=True)
     assert y._op == "*" and y._prev[1] is w  # a (C,) weight needs no reshape node
+
+
+def test_an_eval_graph_keeps_the_statistics_it_used() -> None:
+    """A training step moves the running statistics in place after an eval forward: the
+    eval graph's backward used to refuse (naming '-'); it now uses the values of its
+    forward, as the gradient of what it computed."""
+    bn = tg.nn.BatchNorm1d(3)
+    rng = np.random.default_rng(0)
+    bn(tg.tensor(rng.normal(size=(8, 3)) * 2 + 1))  # running statistics move off 0 and 1
+    bn.eval()
+    x = tg.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    y = bn(x)
+    scale = bn.weight.data / np.sqrt(bn.running_var.data + bn.eps)  # d y / d x, by hand
+    bn.train()
+    bn(tg.tensor(rng.normal(size=(8, 3)) * 5))  # moves them again, in place
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.broadcast_to(scale, (4, 3)), rtol=1e-12)
