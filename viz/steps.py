@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import itertools
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,15 +67,17 @@ _BINARY = {
 
 # Tensor ops, by name (tensorgrad's elementwise ops share the scalar names above).
 _TENSOR = {
-    "matmul": "d(A@B)/dA = G@Bᵀ, d(A@B)/dB = Aᵀ@G (summed over broadcast batch axes)",
+    "matmul": "dA = G @ Bᵀ, dB = Aᵀ @ G for the output's gradient G (a 1-D operand as a "
+    "row or a column; summed over broadcast batch axes)",
     "sum": "d sum(u)/du = 1: the gradient is broadcast back to u's shape",
     "mean": "d mean(u)/du = 1/n: the gradient / n, broadcast back to u's shape",
     "max": "1 at the maximum (shared equally among ties), 0 elsewhere",
     "min": "1 at the minimum (shared equally among ties), 0 elsewhere",
-    "var": "d var(u)/du = 2(u − mean(u))/n",
+    "var": "d var(u)/du = 2(u − mean(u))/(n − ddof)",
+    "std": "d std(u)/du = (u − mean(u))/((n − ddof)·std(u)), 0 where std(u) = 0",
     "logsumexp": "d logsumexp(u)/du = softmax(u)",
-    "softmax": "d softmax(u): s ⊙ (g − Σ g⊙s)",
-    "log_softmax": "d log_softmax(u): g − softmax(u)·Σ g",
+    "softmax": "d softmax(u): s ⊙ (g − Σ g⊙s), Σ along the softmax's axis",
+    "log_softmax": "d log_softmax(u): g − softmax(u)·Σ g, Σ along the axis",
     "reshape": "the gradient reshaped back to u's shape",
     "flatten": "the gradient reshaped back to u's shape",
     "squeeze": "the gradient reshaped back to u's shape",
@@ -93,9 +96,14 @@ _TENSOR = {
     "minimum": "to the smaller operand (ties shared equally)",
     "where": "to a where the condition holds, to b elsewhere",
     "clip": "d clip(u)/du = 1 inside [lo, hi], 0 outside",
-    "cross_entropy": "softmax(logits) − one_hot(labels), averaged over the batch",
+    "cross_entropy": "per row (Σ t)·softmax(logits) − t, t = one_hot(label) (smoothed: "
+    "(1−ε)·one_hot + ε/C; times the class weights; 0 for an ignored label); the mean "
+    "divides by the kept rows' count (or weights)",
+    "binary_cross_entropy": "(p − y)/(p(1 − p)); the mean divides by N",
+    "bce_with_logits": "σ(z) − y; the mean divides by N",
     "mse_loss": "2(pred − target)/n",
-    "standardize": "x̂ = (u − mean)/s: (g − mean(g) − x̂·mean(g·x̂))/s over the normalised axes",
+    "standardize": "x̂ = (u − mean)/s, s = √(var + ε) (biased var): "
+    "(g − mean(g) − x̂·mean(g·x̂))/s over the normalised axes",
 }
 _TENSOR["@"] = _TENSOR["matmul"]
 
@@ -210,7 +218,7 @@ def _lines(s: Step, max_adds: int | None) -> Iterator[tuple[str, ...]]:
 
 def _skipped_text(n: int) -> str:
     """The line standing for the ``n`` steps a table leaves out."""
-    return f"… {n:,} more steps (all of them: steps.table(max_rows=None), or steps[i]) …"
+    return f"… {n:,} more step{'s' if n != 1 else ''} (all: steps.table(max_rows=None)) …"
 
 
 class BackwardSteps(list):
@@ -246,7 +254,7 @@ class BackwardSteps(list):
         Only slices of the list: a table of a million steps is made as fast as one of ten.
         """
         check_limit("max_rows", max_rows)
-        if max_rows is None or len(self) <= max_rows:
+        if max_rows is None or len(self) <= max_rows + 1:  # one step takes its line's room
             return list(self), 0, []
         tail = max_rows // 4
         head = max_rows - tail
@@ -315,6 +323,10 @@ class BackwardSteps(list):
         self._check_shown(f"steps.draw({i})", [step], draw_kwargs)
         known: dict[int, Any] = {}
         partial: dict[int, Any] = {}
+        # how many shares each node gets in all, and how many it has got: with all of
+        # them in, its gradient is complete before its own step comes
+        shares = Counter(c.number for s in self for c in s.contributions if c.grad is not None)
+        got: Counter = Counter()
         for s in self[: i + 1]:
             known[s.number] = s.grad
             partial.pop(s.number, None)
@@ -322,9 +334,10 @@ class BackwardSteps(list):
                 if c.grad is not None:
                     old = partial.get(c.number)
                     partial[c.number] = c.grad if old is None else old + c.grad
+                    got[c.number] += 1
         overlay = Overlay(
             grads={**partial, **known},
-            partial=set(partial),
+            partial={n for n in partial if got[n] < shares[n]},
             current=step.number,
             edge_labels={
                 (step.number, c.slot): escape(_signed(_grad_text(c.grad)), 60)
@@ -461,6 +474,8 @@ def backward_steps(root: Any, gradient: Any = None, *, params: Any = None) -> Ba
             contributions = []
             no_rule = not is_tensor(node) and node._rule is None  # built by hand, classic
             why = {"why_none": "no gradient rule"} if no_rule else {}
+            if g is None:  # nothing reached this node (a rule above passed nothing on)
+                why = {"why_none": "no gradient reached this node"}
             for slot, (p, pg) in enumerate(zip(parents, parent_grads)):
                 j = number(p)
                 contributions.append(Contribution(slot, j, _name(p, j, names), pg, **why))

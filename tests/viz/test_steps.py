@@ -83,7 +83,7 @@ def test_every_value_op_has_a_rule_in_words():
     assert rule_text("tanh", 1) == "d tanh(u)/du = 1 − tanh(u)²"
     assert rule_text("*", 2) == "d(a·b)/da = b, d(a·b)/db = a"
     assert "local rule of 'frobnicate'" in rule_text("frobnicate", 1, tensor=True)
-    assert "G@Bᵀ" in rule_text("matmul", 2, tensor=True)
+    assert "dA = G @ Bᵀ" in rule_text("matmul", 2, tensor=True)
 
 
 def test_text_table():
@@ -110,7 +110,13 @@ def test_frames_fill_in_gradients_and_highlight_the_current_node():
     steps = viz.backward_steps(o)
     first, last = steps.draw(0).source, steps.draw(-1).source
     assert first.count("grad ?") == 8 and "grad ?" not in last
-    assert "grad 0.5 (so far)" in first  # n got its share but is not final yet
+    # n got its one share: final before its own step ("so far" only while more is to come)
+    assert "grad 0.5<" in first and "(so far)" not in first
+    a = Value(3.0, label="a")
+    twice = viz.backward_steps(a * 2.0 + a * a)
+    shown = [twice.draw(i).source for i in range(len(twice))]
+    assert any("(so far)" in frame for frame in shown)  # a, after one of its two consumers
+    assert "(so far)" not in shown[-1]
     assert "step 1/10" in first
     # The edge's share sits in an xlabel: a label would be laid out as a node of its own,
     # which made dot take minutes on frames of mid-sized graphs.
@@ -251,3 +257,39 @@ def test_a_tensor_gradient_of_six_values_or_fewer_shows_them_and_a_larger_its_no
     text = str(viz.backward_steps(y))
     assert "+= [2, 2, 2, 2, 2, 2]" in text
     assert f"+= (7,) norm {viz.graph.fmt(np.linalg.norm(np.full(7, 3.0)))}" in text
+
+
+def test_rule_texts_say_what_the_ops_compute():
+    """Texts a reviewer found wrong or missing: var's divisor is n - ddof; std and the two
+    binary cross-entropies have formulas; cross_entropy's covers smoothing, weights and
+    ignored labels; standardize says what s is."""
+    assert "(n − ddof)" in rule_text("var", 1, tensor=True)
+    assert "(n − ddof)·std(u)" in rule_text("std", 1, tensor=True)
+    assert "(p − y)/(p(1 − p))" in rule_text("binary_cross_entropy", 2, tensor=True)
+    assert "σ(z) − y" in rule_text("bce_with_logits", 2, tensor=True)
+    ce = rule_text("cross_entropy", 1, tensor=True)
+    assert "(1−ε)·one_hot + ε/C" in ce and "ignored label" in ce
+    assert "s = √(var + ε)" in rule_text("standardize", 1, tensor=True)
+
+
+def test_below_a_node_without_a_rule_nothing_reached():
+    """The nodes under a hand-built node that passes nothing on got no gradient: they
+    need one, so "needs no gradient" was the wrong reason."""
+    w = Value(2.0, label="w")
+    h = w * 3.0
+    sq = Value(h.data**2, (h,), "sq")  # no _backward
+    with pytest.warns(RuntimeWarning, match="no gradient rule"):
+        text = str(viz.backward_steps(sq * 1.0))
+    assert "nothing (no gradient rule)" in text
+    assert "nothing (no gradient reached this node)" in text
+    assert "needs no gradient" not in text
+
+
+def test_a_table_one_step_too_long_shows_it_rather_than_a_line_about_it():
+    x = Value(1.0)
+    for _ in range(MAX_ROWS):  # MAX_ROWS + 1 steps with the leaf
+        x = x * 1.0
+    text = str(viz.backward_steps(x))
+    assert "more step" not in text and len(viz.backward_steps(x)) == MAX_ROWS + 1
+    text = str(viz.backward_steps(x * 1.0))
+    assert "… 2 more steps (all: steps.table(max_rows=None)) …" in text

@@ -180,7 +180,7 @@ def test_real_tensor_backward_steps_match_backward():
         np.testing.assert_allclose(steps.gradient(t), t.grad.data, rtol=1e-12, atol=0)
     assert steps.gradient(x) is None  # x needs no gradient
     text = str(steps)
-    assert "d(A@B)/dA = G@Bᵀ" in text and "d tanh(u)/du" in text
+    assert "dA = G @ Bᵀ" in text and "d tanh(u)/du" in text
     assert "x: nothing (needs no gradient)" in text
     # backward freed the graph: the steps say what to do; drawing still works
     with pytest.raises(RuntimeError, match="retain_graph=True"):
