@@ -508,6 +508,9 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
                 f"{name}op",
                 label=f"<{escape(op)}>",  # the full op name and its constant
                 shape="circle" if len(op) <= 2 else "ellipse",
+                # operands in their order, first on the left (top, drawn left to right):
+                # q @ kᵀ must not read as kᵀ @ q
+                ordering="in",
                 **(
                     {"color": CURRENT, "penwidth": "2"}
                     if ov is not None and ov.current == number

@@ -269,7 +269,18 @@ def array_summary(a: np.ndarray) -> str:
     # (a drawing thread could drop another thread's warnings).
     with np.errstate(all="ignore"):
         flat = a.astype(np.float64, copy=False)
-        return f"mean {fmt(flat.mean())}  std {fmt(flat.std())}"
+        finite = np.isfinite(flat)
+        if finite.all():
+            return f"mean {fmt(flat.mean())}  std {fmt(flat.std())}"
+        # a masked attention matrix: the statistics of its finite values, and what else
+        kept = flat[finite]
+        stats = f"mean {fmt(kept.mean())}  std {fmt(kept.std())}  " if kept.size else ""
+        counts = [
+            (np.count_nonzero(flat == v), text) for v, text in ((-np.inf, "-inf"), (np.inf, "inf"))
+        ]
+        counts.append((np.count_nonzero(np.isnan(flat)), "nan"))
+        others = ", ".join(f"{n:,} {text}" for n, text in counts if n)
+        return f"{stats}({others} of {a.size:,})"
 
 
 def describe_grad(g: Any) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import sys
 
+import numpy as np
 import pytest
 
 import viz
 from micrograd import Value
 from micrograd.autodiff import topological_order
-from viz.graph import escape, fmt, walk
+from viz.graph import array_summary, escape, fmt, walk
 
 from .helpers import value_node_ids
 
@@ -130,3 +131,10 @@ def test_fmt_four_significant_digits():
     assert fmt(-0.0) == "0"
     assert fmt(123456.0) == "1.235e+05"
     assert fmt(float("nan")) == "nan"
+
+
+def test_a_summary_with_infinities_describes_the_finite_values_and_counts_the_rest():
+    """A masked attention matrix showed "mean -inf std nan"."""
+    a = np.array([1.0, 3.0, -np.inf, np.inf, np.nan, 5.0, 7.0])  # finite: mean 4, std √5
+    assert array_summary(a) == "mean 4  std 2.236  (1 -inf, 1 inf, 1 nan of 7)"
+    assert array_summary(np.full(8, -np.inf)) == "(8 -inf of 8)"
