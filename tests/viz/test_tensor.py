@@ -214,3 +214,26 @@ def test_values_and_tensors_are_told_apart_by_their_data():
     v = Value(1.0)
     t = tg.tensor([1.0], requires_grad=True)
     assert not viz.graph.is_tensor(v) and viz.graph.is_tensor(t)
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_operands_are_laid_out_in_their_order(rankdir):
+    """q @ kᵀ and where(mask, a, b): the first operand on the left (on top, left to
+    right). dot ordered them as it liked: in a transformer block 6 of 9 came reversed."""
+    import json
+
+    rng = np.random.default_rng(0)
+    q, k, v = (tg.tensor(rng.normal(size=(3, 2)), requires_grad=True) for _ in range(3))
+    att = (q @ k.T).softmax(-1)
+    out = (att @ v).sum() + tg.where(att.data > 0.3, att, 0.0).sum()
+    layout = json.loads(viz.draw(out, rankdir=rankdir).pipe(format="json0"))
+    where = {o["_gvid"]: tuple(map(float, o["pos"].split(","))) for o in layout["objects"]}
+    into: dict = {}
+    for edge in layout["edges"]:  # in the order the drawing wrote them: slot order
+        into.setdefault(edge["head"], []).append(edge["tail"])
+    pairs = [tails for tails in into.values() if len(tails) == 2]
+    assert len(pairs) == 4
+    for first, second in pairs:
+        (x0, y0), (x1, y1) = where[first], where[second]
+        assert x0 < x1 if rankdir == "TB" else y0 > y1
