@@ -594,7 +594,7 @@ def _op_text(node: Any) -> str:
     if const is None:
         return op
     value, side = const
-    number = f"{value:.4g}"
+    number = f"{value:.6g}"  # a constant is part of the formula: GPT-2's 0.044715 whole
     return f"{number} {op}" if side == "left" else f"{op} {number}"
 
 

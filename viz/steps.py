@@ -204,7 +204,7 @@ def _cells(s: Step, max_adds: int | None) -> tuple[tuple[str, ...], list[str]]:
     adds = [_add_text(c) for c in s.contributions[:max_adds]]
     if len(s.contributions) > len(adds):
         adds.append(f"… {len(s.contributions) - len(adds):,} more parents")
-    cells = (str(s.index + 1), s.name, _one_line(s.op, 12) or "leaf", s.rule, _grad_text(s.grad))
+    cells = (str(s.index + 1), s.name, _one_line(s.op, 16) or "leaf", s.rule, _grad_text(s.grad))
     return cells, adds or ["—"]
 
 

@@ -397,8 +397,10 @@ def test_long_op_names_and_constants_are_shown_whole():
     logits = tg.tensor([[1.0, 2.0]], requires_grad=True)
     assert "<cross_entropy>" in viz.draw(F.cross_entropy(logits, [1])).source
     x = micrograd.Value(3.0)
-    assert "<** -1.234e-05>" in viz.draw(x**-1.2345e-05).source
-    assert "<-1.235e+05 **>" in viz.draw((-123456.0) ** x).source
+    assert "<** -1.2345e-05>" in viz.draw(x**-1.2345e-05).source
+    assert "<-123456 **>" in viz.draw((-123456.0) ** x).source
+    assert "<* 0.044715>" in viz.draw(x * 0.044715).source  # GPT-2's constant, whole
+    assert "<* 0.333333>" in viz.draw(x * (1 / 3)).source  # six digits at most
 
 
 def test_a_tensor_graph_keeps_its_constants_after_backward():
