@@ -540,6 +540,8 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
         )
         for child in view.cut:
             g.edge(more, f"{prefix}n{child}op", style="dashed")
+        for parent in view.feeds:  # kept nodes that hidden ones read: say so, not as a rank
+            g.edge(f"{prefix}n{parent}", more, style="dashed", constraint="false")
     if scale is not None:
         with g.subgraph(name=f"cluster_{prefix}legend") as legend:
             legend.attr(label="", color="#d0d0d0", style="rounded")

@@ -49,13 +49,16 @@ class GraphView:
 
     ``edges`` holds ``(parent_number, child_number, slot)`` once per parent slot, child
     by child in number order. ``cut`` lists the children with a parent slot pointing
-    outside the kept nodes; ``hidden`` counts the nodes left out.
+    outside the kept nodes, ``feeds`` the kept nodes that are operands of nodes left
+    out (a residual stream also feeding a hidden layer); ``hidden`` counts the nodes left
+    out.
     """
 
     nodes: list
     edges: list[tuple[int, int, int]]
     cut: list[int] = field(default_factory=list)
     hidden: int = 0
+    feeds: list[int] = field(default_factory=list)
     _index: dict[int, int] = field(default_factory=dict, repr=False)
 
     def number(self, node: Any) -> int | None:
@@ -121,6 +124,7 @@ def walk(root: Any, max_nodes: int | None = None) -> GraphView:
             cut.append(child)
 
     hidden = 0
+    feeds: set[int] = set()
     if frontier:
         seen = set(index)
         stack = []
@@ -133,8 +137,10 @@ def walk(root: Any, max_nodes: int | None = None) -> GraphView:
                 if id(p) not in seen:
                     seen.add(id(p))
                     stack.append(p)
+                elif (j := index.get(id(p))) is not None:  # a kept node feeds a hidden one
+                    feeds.add(j)
         hidden = len(seen) - len(nodes)
-    return GraphView(nodes, edges, cut, hidden, index)
+    return GraphView(nodes, edges, cut, hidden, feeds=sorted(feeds), _index=index)
 
 
 def param_names(params: Any) -> dict[int, str]:

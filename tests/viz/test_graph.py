@@ -138,3 +138,19 @@ def test_a_summary_with_infinities_describes_the_finite_values_and_counts_the_re
     a = np.array([1.0, 3.0, -np.inf, np.inf, np.nan, 5.0, 7.0])  # finite: mean 4, std √5
     assert array_summary(a) == "mean 4  std 2.236  (1 -inf, 1 inf, 1 nan of 7)"
     assert array_summary(np.full(8, -np.inf)) == "(8 -inf of 8)"
+
+
+def test_a_kept_node_that_feeds_hidden_nodes_is_marked():
+    """A residual stream: h is drawn (the root reads it) and also feeds the hidden layer;
+    the drawing showed no edge from it, as if the layer did not depend on it."""
+    from micrograd import Value
+
+    x = Value(0.5)
+    h = x * 2.0
+    y = h.tanh().exp().sin() + h  # y's parents: sin (kept), h (kept); tanh, exp: hidden
+    view = walk(y, max_nodes=3)
+    h_number = view.number(h)
+    assert view.hidden > 0 and view.feeds == [h_number]
+    source = viz.draw(y, max_nodes=3).source
+    assert f"n{h_number} -> more [constraint=false style=dashed]" in source
+    assert walk(y).feeds == []  # nothing hidden, nothing to mark
