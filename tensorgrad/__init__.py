@@ -35,7 +35,19 @@ from .tensor import Tensor, as_tensor, is_tensor, tensor
 # isort: split
 from . import ops
 from .autograd import GradcheckError, detect_anomaly, grad, gradcheck
-from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import (
+    arange,
+    eye,
+    full,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    zeros,
+    zeros_like,
+)
 from .ops.elementwise import maximum, minimum, where
 from .ops.linalg import matmul
 from .ops.reduce import argmax, argmin  # not differentiable: they take any array-like

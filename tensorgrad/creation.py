@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -10,7 +11,19 @@ from .ops.shape import sizes
 from .random import as_generator
 from .tensor import Tensor
 
-__all__ = ["zeros", "ones", "full", "zeros_like", "ones_like", "arange", "eye", "randn", "rand"]
+__all__ = [
+    "zeros",
+    "ones",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "arange",
+    "eye",
+    "randn",
+    "rand",
+    "randint",
+    "multinomial",
+]
 
 
 def _made(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -78,3 +91,50 @@ def rand(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Ten
     """Uniform samples in [0, 1) from ``rng`` (default: tensorgrad's seeded generator)."""
     dtype, shape = _floating(dtype, "rand"), sizes("rand", shape)  # checked before drawing
     return _made(as_generator(rng).random(shape).astype(dtype), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), *, rng=None) -> Tensor:
+    """Integers drawn uniformly from [low, high), or [0, low) with one bound, as an int64
+    tensor of shape ``size`` (PyTorch's ``randint``: a minibatch's row indices)."""
+    if high is None:
+        low, high = 0, low
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, int | np.integer):
+            raise TypeError(f"randint: {name} must be an int, got {bound!r}")
+    if low >= high:
+        raise ValueError(f"randint: low must be below high, got [{low}, {high})")
+    shape = sizes("randint", (size,))  # checked before drawing
+    return _made(as_generator(rng).integers(low, high, shape, dtype=np.int64), False)
+
+
+def multinomial(probs, num_samples: int, replacement: bool = False, *, rng=None) -> Tensor:
+    """Category indices drawn with the weights ``probs`` (1-D, or one row per draw; need
+    not sum to 1), as PyTorch's ``multinomial``: ``num_samples`` per row, each index at
+    most once without ``replacement``. Sampling a name, one character at a time."""
+    weights = np.asarray(probs.data if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    if weights.ndim not in (1, 2) or weights.shape[-1] == 0:
+        raise ValueError(
+            f"multinomial: probs must be 1-D or 2-D and not empty, got {weights.shape}"
+        )
+    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise ValueError("multinomial: probs must be finite and >= 0")
+    rows = weights.reshape(-1, weights.shape[-1])
+    totals = rows.sum(axis=1)
+    n = operator.index(num_samples)
+    if n < 1:
+        raise ValueError(f"multinomial: num_samples must be >= 1, got {num_samples!r}")
+    if (totals == 0).any():
+        raise ValueError("multinomial: a row of probs sums to 0")
+    if not replacement and (np.count_nonzero(rows, axis=1) < n).any():
+        raise ValueError(
+            f"multinomial: {n} samples without replacement from a row with fewer "
+            "categories that can be drawn"
+        )
+    generator = as_generator(rng)
+    drawn = np.stack(
+        [
+            generator.choice(row.size, n, replace=replacement, p=row / t)
+            for row, t in zip(rows, totals)
+        ]
+    )
+    return _made(drawn.reshape(weights.shape[:-1] + (n,)).astype(np.int64), False)

@@ -24,6 +24,7 @@ __all__ = [
     "tanh",
     "sigmoid",
     "gelu",
+    "one_hot",
     "softmax",
     "log_softmax",
     "linear",
@@ -321,6 +322,25 @@ def _class_labels(labels, n: int, classes: int, ignore_index: int) -> tuple[np.n
     y = np.zeros(n, np.int64)
     y[kept] = _indices(arr[kept], classes, "cross_entropy", ("label", "classes"))
     return y, kept
+
+
+def one_hot(labels, num_classes: int = -1) -> Tensor:
+    """Integer labels as one-hot rows: int64, one more axis of ``num_classes`` (-1: the
+    largest label + 1), as PyTorch's; ``.float()`` makes them a network's input."""
+    arr = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    names = ("label", "classes")
+    if num_classes == -1 and arr.dtype.kind in "iuf":  # (other kinds: _indices says why)
+        if not arr.size:
+            raise ValueError("one_hot: no labels to take num_classes from; pass num_classes")
+        if arr.min() < 0:
+            raise IndexError(f"one_hot: label {arr.min().item()!r} is negative")
+        num_classes = int(arr.max()) + 1  # a label that is no whole number fails below
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be >= 0 (or -1), got {num_classes}")
+    y = _indices(arr, int(num_classes), "one_hot", names)
+    return Tensor(np.eye(int(num_classes), dtype=np.int64)[y], dtype=np.int64)
 
 
 def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.ndarray:
