@@ -93,9 +93,12 @@ def rand(*shape, dtype=np.float64, requires_grad: bool = False, rng=None) -> Ten
     return _made(as_generator(rng).random(shape).astype(dtype), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), *, rng=None) -> Tensor:
+def randint(low: int, high=None, size=(), *, rng=None) -> Tensor:
     """Integers drawn uniformly from [low, high), or [0, low) with one bound, as an int64
-    tensor of shape ``size`` (PyTorch's ``randint``: a minibatch's row indices)."""
+    tensor of shape ``size`` (PyTorch's ``randint``: a minibatch's row indices).
+    ``randint(high, size)`` with a tuple, as PyTorch's, reads as ``randint(0, high, size)``."""
+    if isinstance(high, tuple | list) and size == ():  # PyTorch's randint(high, (n,))
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     for name, bound in (("low", low), ("high", high)):
@@ -119,12 +122,16 @@ def multinomial(probs, num_samples: int, replacement: bool = False, *, rng=None)
     if not (np.isfinite(weights).all() and (weights >= 0).all()):
         raise ValueError("multinomial: probs must be finite and >= 0")
     rows = weights.reshape(-1, weights.shape[-1])
-    totals = rows.sum(axis=1)
     n = operator.index(num_samples)
     if n < 1:
         raise ValueError(f"multinomial: num_samples must be >= 1, got {num_samples!r}")
-    if (totals == 0).any():
+    if not rows.size:  # no rows: no draws
+        return _made(np.zeros(weights.shape[:-1] + (n,), np.int64), False)
+    largest = rows.max(axis=1, keepdims=True)
+    if (largest == 0).any():
         raise ValueError("multinomial: a row of probs sums to 0")
+    rows = rows / largest  # each row's largest is 1: its sum cannot overflow (1e308s)
+    totals = rows.sum(axis=1)
     if not replacement and (np.count_nonzero(rows, axis=1) < n).any():
         raise ValueError(
             f"multinomial: {n} samples without replacement from a row with fewer "

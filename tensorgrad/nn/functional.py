@@ -329,7 +329,9 @@ def one_hot(labels, num_classes: int = -1) -> Tensor:
     largest label + 1), as PyTorch's; ``.float()`` makes them a network's input."""
     arr = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     names = ("label", "classes")
-    if num_classes == -1 and arr.dtype.kind in "iuf":  # (other kinds: _indices says why)
+    if arr.dtype.kind not in "iuf":
+        _indices(arr, 1, "one_hot", names)  # says the labels must be integers
+    if num_classes == -1:
         if not arr.size:
             raise ValueError("one_hot: no labels to take num_classes from; pass num_classes")
         if arr.min() < 0:
@@ -340,7 +342,10 @@ def one_hot(labels, num_classes: int = -1) -> Tensor:
     if num_classes < 0:
         raise ValueError(f"one_hot: num_classes must be >= 0 (or -1), got {num_classes}")
     y = _indices(arr, int(num_classes), "one_hot", names)
-    return Tensor(np.eye(int(num_classes), dtype=np.int64)[y], dtype=np.int64)
+    # compared with the class numbers: memory for the result only (an identity matrix
+    # to index would be num_classes², 20 GB for GPT-2's 50,257)
+    hot = y[..., None] == np.arange(int(num_classes))
+    return Tensor(hot.astype(np.int64), dtype=np.int64)
 
 
 def _indices(arr: np.ndarray, n: int, op: str, names: tuple[str, str]) -> np.ndarray:

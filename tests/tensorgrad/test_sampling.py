@@ -74,3 +74,25 @@ def test_multinomial_follows_the_weights():
 def test_multinomial_names_bad_input(probs, n, message):
     with pytest.raises(ValueError, match=message):
         tg.multinomial(tg.tensor(probs), n)
+
+
+def test_a_vocabulary_sized_one_hot_takes_memory_for_its_result_only():
+    """It indexed a num_classes² identity matrix: 17.5 GB for GPT-2's 50,257 classes, and a
+    MemoryError for 200,000."""
+    hot = F.one_hot(np.array([1, 199_999]), 200_000)
+    assert hot.shape == (2, 200_000) and hot.data.sum() == 2 and hot.data[1, -1] == 1
+    with pytest.raises(ValueError, match="labels must be integers, got dtype bool"):
+        F.one_hot(np.array([True, False]))  # it said num_classes -1 was not >= 0
+
+
+def test_randint_takes_torchs_two_argument_form():
+    """nanoGPT's torch.randint(len(data) - block_size, (batch_size,))."""
+    x = tg.randint(10, (32,), rng=0)
+    assert x.shape == (32,) and x.dtype == np.int64 and 0 <= x.data.min() and x.data.max() < 10
+    assert x.shape == tuple(torch.randint(10, (32,)).shape)
+
+
+def test_multinomial_of_no_rows_or_of_huge_weights():
+    assert tg.multinomial(np.ones((0, 4)), 2).shape == (0, 2)
+    draws = tg.multinomial(np.array([1e308, 1e308]), 1000, replacement=True, rng=0).data
+    assert set(np.unique(draws)) == {0, 1}  # the weights' sum overflowed
