@@ -58,6 +58,11 @@ class _Named(Module):
         self._add_all(items)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__.get("_names", ()) and not isinstance(value, Module):
+            raise TypeError(  # as PyTorch: an entry holds a module
+                f"{type(self).__name__}: {name!r} is an entry; assign a Module to it, "
+                f"not a {type(value).__name__}"
+            )
         super().__setattr__(name, value)
         # a module set as an attribute is one of the container's, as in PyTorch
         if isinstance(value, Module) and not name.startswith("_") and name not in self._names:

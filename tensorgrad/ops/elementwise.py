@@ -392,12 +392,20 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
     if isinstance(value, Tensor):  # a differentiable cast to x's dtype, if it differs
         value = value if value.dtype == x.dtype else value.astype(x.dtype)
     else:
-        try:
-            value = np.asarray(value, dtype=x.dtype)
-        except (ValueError, OverflowError, TypeError) as e:
-            raise type(e)(
-                f"masked_fill: value {value!r} does not fit dtype {x.dtype}: {e}"
-            ) from None
+        number = np.asarray(value)
+        if number.dtype.kind not in "biuf":
+            raise TypeError(f"masked_fill: value must be a real number, got {value!r}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = number.astype(x.dtype)
+        # as PyTorch: no inf into an integer tensor, no 1e6 into float16 (it became inf)
+        lost = (
+            ~np.isfinite(number)
+            if x.dtype.kind != "f"
+            else np.isfinite(number) & ~np.isfinite(cast)
+        )
+        if lost.any():
+            raise OverflowError(f"masked_fill: value {value!r} does not fit {x.dtype}")
+        value = cast
     return where(m, value, x)
 
 

@@ -282,3 +282,14 @@ def test_container_attributes_and_entries_stay_one_and_the_same():
     assert [type(m).__name__ for m in ml] == ["Tanh", "Sigmoid"] and not hasattr(ml, "2")
     ml += (m for m in [nn.ReLU()])
     assert len(ml) == 3 and list(ml.state_dict()) == []
+
+
+def test_an_entry_takes_only_a_module():
+    """md.a = 5 replaced an entry with a number (iteration gave 5), where PyTorch refuses."""
+    md = nn.ModuleDict({"a": nn.Linear(2, 2, rng=0)})
+    with pytest.raises(TypeError, match="'a' is an entry; assign a Module to it, not a int"):
+        md.a = 5
+    assert isinstance(md["a"], nn.Linear)
+    seq = nn.Sequential(nn.ReLU())
+    with pytest.raises(TypeError, match="'0' is an entry"):
+        setattr(seq, "0", None)

@@ -50,6 +50,7 @@ def test_masked_fill_keeps_the_tensors_dtype_as_torch():
         (np.ones((2, 3), bool), 0.0, ValueError, r"mask of shape \(2, 3\) .* shape \(3,\)"),
         (np.ones(3, bool), np.ones((4, 3)), ValueError, r"value of shape \(4, 3\) .* \(3,\)"),
         (np.ones(3), 0.0, TypeError, "the mask must be bool, as PyTorch's, got dtype float64"),
+        (np.ones(3, bool), None, TypeError, "value must be a real number, got None"),
     ],
 )
 def test_masked_fill_names_what_does_not_fit(mask, value, error, message):
@@ -68,3 +69,14 @@ def test_view_is_reshape_and_dim_is_ndim():
     (ty * torch.tensor(w)).sum().backward()
     np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
     assert tg.tensor(1.0).dim() == 0
+
+
+def test_masked_fill_refuses_a_value_its_dtype_cannot_hold():
+    """As PyTorch: 1e6 into float16 became inf with only NumPy's warning; -inf into an
+    integer tensor is refused. An inf into float16 is a value it holds."""
+    m = np.array([True, False])
+    with pytest.raises(OverflowError, match="value 1000000.0 does not fit float16"):
+        tg.ones(2, dtype=np.float16).masked_fill(m, 1e6)
+    with pytest.raises(OverflowError, match="value -inf does not fit int64"):
+        tg.tensor([1, 2], dtype=np.int64).masked_fill(m, -np.inf)
+    assert tg.ones(2, dtype=np.float16).masked_fill(m, -np.inf).data[0] == -np.inf
