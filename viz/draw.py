@@ -518,7 +518,22 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
                 ),
             )
             g.edge(f"{name}op", name)
-    for parent, child, slot in view.edges:
+    more = f"{prefix}more"
+    if view.hidden:
+        noun = "node" if view.hidden == 1 else "nodes"
+        g.node(
+            more,
+            label=f"<… {view.hidden:,} more {noun}>",
+            shape="box",
+            style="dashed,rounded",
+            color=EDGE,
+        )
+    # Each op's in-edges in slot order (ordering=in lays them out so), a hidden operand
+    # as one dashed edge from the "more" box at its first hidden slot.
+    for child, slot, parent in _in_edges(view):
+        if parent is None:
+            g.edge(more, f"{prefix}n{child}op", style="dashed")
+            continue
         attrs = {}
         if ov is not None and ov.current == child:
             attrs = {"color": CURRENT, "penwidth": "2", "fontcolor": CURRENT}
@@ -528,20 +543,8 @@ def _emit(g: graphviz.Digraph, view: GraphView, opts: _Options, prefix: str = ""
                 # be laid out as a node of its own (seconds to minutes on a big frame)
                 attrs["xlabel"] = f"<{text}>"
         g.edge(f"{prefix}n{parent}", f"{prefix}n{child}op", **attrs)
-    if view.hidden:
-        more = f"{prefix}more"
-        noun = "node" if view.hidden == 1 else "nodes"
-        g.node(
-            more,
-            label=f"<… {view.hidden:,} more {noun}>",
-            shape="box",
-            style="dashed,rounded",
-            color=EDGE,
-        )
-        for child in view.cut:
-            g.edge(more, f"{prefix}n{child}op", style="dashed")
-        for parent in view.feeds:  # kept nodes that hidden ones read: say so, not as a rank
-            g.edge(f"{prefix}n{parent}", more, style="dashed", constraint="false")
+    for parent in view.feeds:  # kept nodes that hidden ones read: say so, not as a rank
+        g.edge(f"{prefix}n{parent}", more, style="dashed", constraint="false")
     if scale is not None:
         with g.subgraph(name=f"cluster_{prefix}legend") as legend:
             legend.attr(label="", color="#d0d0d0", style="rounded")
@@ -587,6 +590,17 @@ def _new_drawing(rankdir: str, format: str | None, timeout: float | None) -> Dra
         },
         edge_attr={"color": EDGE, "arrowsize": "0.6", "fontname": FONT, "fontsize": "9"},
     )
+
+
+def _in_edges(view: GraphView) -> list[tuple[int, int, int | None]]:
+    """(child, slot, parent number) for every drawn edge into an op, child by child in
+    slot order; parent None stands for the child's hidden operands, once, at the first."""
+    edges = [(child, slot, parent) for parent, child, slot in view.edges]
+    for child in view.cut:
+        hidden = [s for s, p in enumerate(view.nodes[child]._prev) if view.number(p) is None]
+        edges.append((child, hidden[0], None))
+    edges.sort(key=lambda e: (e[0], e[1]))
+    return edges
 
 
 def _op_text(node: Any) -> str:

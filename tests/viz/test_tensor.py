@@ -216,24 +216,44 @@ def test_values_and_tensors_are_told_apart_by_their_data():
     assert not viz.graph.is_tensor(v) and viz.graph.is_tensor(t)
 
 
+def _operand_positions(drawing) -> dict[str, list[tuple[float, float]]]:
+    """For each op with two operands, their positions in the laid-out drawing, in the
+    order the drawing lists its in-edges (slot order)."""
+    import json
+
+    layout = json.loads(drawing.pipe(format="json0"))
+    where = {o["name"]: tuple(map(float, o["pos"].split(","))) for o in layout["objects"]}
+    into: dict = {}
+    for tail, head in re.findall(r"^\s*(\w+) -> (\w+op)\b", drawing.source, re.M):
+        into.setdefault(head, []).append(where[tail])
+    return {head: tails for head, tails in into.items() if len(tails) == 2}
+
+
 @needs_dot
 @pytest.mark.parametrize("rankdir", ["TB", "LR"])
 def test_operands_are_laid_out_in_their_order(rankdir):
     """q @ kᵀ and where(mask, a, b): the first operand on the left (on top, left to
     right). dot ordered them as it liked: in a transformer block 6 of 9 came reversed."""
-    import json
-
     rng = np.random.default_rng(0)
     q, k, v = (tg.tensor(rng.normal(size=(3, 2)), requires_grad=True) for _ in range(3))
     att = (q @ k.T).softmax(-1)
     out = (att @ v).sum() + tg.where(att.data > 0.3, att, 0.0).sum()
-    layout = json.loads(viz.draw(out, rankdir=rankdir).pipe(format="json0"))
-    where = {o["_gvid"]: tuple(map(float, o["pos"].split(","))) for o in layout["objects"]}
-    into: dict = {}
-    for edge in layout["edges"]:  # in the order the drawing wrote them: slot order
-        into.setdefault(edge["head"], []).append(edge["tail"])
-    pairs = [tails for tails in into.values() if len(tails) == 2]
+    pairs = _operand_positions(viz.draw(out, rankdir=rankdir))
     assert len(pairs) == 4
-    for first, second in pairs:
-        (x0, y0), (x1, y1) = where[first], where[second]
+    for (x0, y0), (x1, y1) in pairs.values():
         assert x0 < x1 if rankdir == "TB" else y0 > y1
+
+
+@needs_dot
+def test_a_hidden_operand_keeps_its_place_in_the_order():
+    """h @ W with h beyond max_nodes: the '... more nodes' edge came after W's, so with
+    the operands laid out in order W was drawn first."""
+    w = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    h = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    for _ in range(5):
+        h = h.tanh()
+    drawing = viz.draw(w.exp() + h @ w, max_nodes=4, rankdir="TB")
+    matmul = re.search(r"more -> (\w+op) \[style=dashed\]\n\s*n\d+ -> \1", drawing.source)
+    assert matmul  # the hidden operand (slot 0) listed first
+    first, second = _operand_positions(drawing)[matmul.group(1)]
+    assert first[0] < second[0]
