@@ -72,7 +72,12 @@ def clip_grad_norm_(
             f"{op}: the total norm of order {p} of the gradients is {total}, so they cannot "
             "be clipped; nothing was changed (error_if_nonfinite=False scales by it anyway)"
         )
-    coef = np.minimum(total.dtype.type(max_norm) / (total + total.dtype.type(1e-6)), 1)
+    # PyTorch's max_norm / (total + 1e-6) runs as a reciprocal in total's dtype, then a
+    # product with max_norm in its compute type (float32 for float16): so here, to the bit
+    kind = total.dtype.type
+    wide = np.dtype(accumulator(total.dtype) or total.dtype).type
+    reciprocal = kind(1) / (total + kind(1e-6))
+    coef = np.minimum(kind(wide(reciprocal) * wide(max_norm)), kind(1))
     for g in grads:  # multiplied as PyTorch's: float16 in float32, others in their own
         g.data *= np.dtype(accumulator(g.dtype) or g.dtype).type(coef)
     _changed(grads)

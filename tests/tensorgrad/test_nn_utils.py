@@ -161,3 +161,22 @@ def test_an_empty_gradient_has_no_minus_inf_norm():
     p.grad = tg.tensor(np.zeros(0))
     with pytest.raises(ValueError, match="empty gradient has no norm of order -inf"):
         clip_grad_norm_([p], 1.0, -math.inf)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_the_clip_coefficient_is_torchs_to_the_last_bit(dtype):
+    """Gradients (3, 4): norm exactly 5 in both libraries, so only the coefficient can
+    differ. PyTorch computes 1 / (5 + 1e-6) times max_norm; a plain division was 1 ulp off
+    for some max_norm."""
+    for max_norm in np.linspace(0.05, 4.95, 99):
+        p, t = (
+            tg.Parameter(np.zeros(2, dtype)),
+            torch.zeros(2, dtype=torch.from_numpy(np.zeros(1, dtype)).dtype),
+        )
+        p.grad, t.grad = (
+            tg.tensor(np.array([3.0, 4.0], dtype)),
+            torch.tensor(np.array([3.0, 4.0], dtype)),
+        )
+        clip_grad_norm_([p], float(max_norm))
+        torch.nn.utils.clip_grad_norm_([t], float(max_norm))
+        np.testing.assert_array_equal(p.grad.data, t.grad.numpy(), err_msg=f"max_norm {max_norm}")
