@@ -277,16 +277,26 @@ def array_summary(a: np.ndarray) -> str:
         flat = a.astype(np.float64, copy=False)
         finite = np.isfinite(flat)
         if finite.all():
-            return f"mean {fmt(flat.mean())}  std {fmt(flat.std())}"
+            return _mean_std(flat)
         # a masked attention matrix: the statistics of its finite values, and what else
         kept = flat[finite]
-        stats = f"mean {fmt(kept.mean())}  std {fmt(kept.std())}  " if kept.size else ""
+        stats = f"{_mean_std(kept)}  " if kept.size else ""
         counts = [
             (np.count_nonzero(flat == v), text) for v, text in ((-np.inf, "-inf"), (np.inf, "inf"))
         ]
         counts.append((np.count_nonzero(np.isnan(flat)), "nan"))
         others = ", ".join(f"{n:,} {text}" for n, text in counts if n)
         return f"{stats}({others} of {a.size:,})"
+
+
+def _mean_std(x: np.ndarray) -> str:
+    """ "mean … std …" of finite values, scaled by the largest so that values near 1e308
+    do not overflow to an infinite mean."""
+    scale = np.abs(x).max()
+    if not 0 < scale < np.inf:
+        return f"mean {fmt(x.mean())}  std {fmt(x.std())}"
+    y = x / scale
+    return f"mean {fmt(y.mean() * scale)}  std {fmt(y.std() * scale)}"
 
 
 def describe_grad(g: Any) -> str:

@@ -134,7 +134,13 @@ class LRScheduler:
                     f"{len(self.base_lrs)} param groups, the optimizer has {len(groups)}; "
                     "nothing was loaded"
                 )
-            rates = self.get_lr()
+            try:
+                rates = self.get_lr()
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError) as e:
+                raise type(e)(
+                    f"{type(self).__name__}.load_state_dict: the state gives no rates ({e}); "
+                    "nothing was loaded"
+                ) from None
         except BaseException:
             vars(self).clear()
             vars(self).update(before)

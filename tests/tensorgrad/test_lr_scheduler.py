@@ -225,3 +225,14 @@ def test_a_state_for_other_groups_is_refused_whole():
     assert [g["lr"] for g in three.optimizer.param_groups] == pytest.approx([0.1, 0.2, 0.3])
     three.load_state_dict({"last_epoch": 2})  # a part: the rates of that epoch
     assert three.get_last_lr() == pytest.approx([0.025, 0.05, 0.075])
+
+
+@pytest.mark.parametrize(
+    "state, error", [({"step_size": 0}, ZeroDivisionError), ({"last_epoch": "x"}, TypeError)]
+)
+def test_a_state_that_gives_no_rates_is_named_and_changes_nothing(state, error):
+    opt = tg.optim.SGD([tg.Parameter([0.0])], lr=1.0)
+    sched = S.StepLR(opt, 2)
+    with pytest.raises(error, match="StepLR.load_state_dict: the state gives no rates"):
+        sched.load_state_dict(state)
+    assert sched.step_size == 2 and sched.last_epoch == 0 and opt.param_groups[0]["lr"] == 1.0

@@ -138,6 +138,8 @@ def test_a_summary_with_infinities_describes_the_finite_values_and_counts_the_re
     a = np.array([1.0, 3.0, -np.inf, np.inf, np.nan, 5.0, 7.0])  # finite: mean 4, std √5
     assert array_summary(a) == "mean 4  std 2.236  (1 -inf, 1 inf, 1 nan of 7)"
     assert array_summary(np.full(8, -np.inf)) == "(8 -inf of 8)"
+    huge = np.array([1e308] * 8 + [np.inf])  # finite values whose sum overflows
+    assert array_summary(huge) == "mean 1e+308  std 0  (1 inf of 9)"
 
 
 def test_a_kept_node_that_feeds_hidden_nodes_is_marked():
