@@ -56,9 +56,7 @@ def clip_grad_norm_(
     Returns the norm before clipping, as a 0-d tensor.
     """
     op = "clip_grad_norm_"
-    p = float(norm_type)
-    if math.isnan(p):
-        raise ValueError(f"{op}: norm_type must be a number or inf, got {norm_type!r}")
+    p, limit = _number(op, "norm_type", norm_type), _number(op, "max_norm", max_norm)
     grads = _gradients(op, parameters)
     if not grads:
         return Tensor(0.0)
@@ -77,11 +75,22 @@ def clip_grad_norm_(
     kind = total.dtype.type
     wide = np.dtype(accumulator(total.dtype) or total.dtype).type
     reciprocal = kind(1) / (total + kind(1e-6))
-    coef = np.minimum(kind(wide(reciprocal) * wide(max_norm)), kind(1))
+    coef = np.minimum(kind(wide(reciprocal) * wide(limit)), kind(1))
     for g in grads:  # multiplied as PyTorch's: float16 in float32, others in their own
         g.data *= np.dtype(accumulator(g.dtype) or g.dtype).type(coef)
     _changed(grads)
     return Tensor(total)
+
+
+def _number(op: str, name: str, value) -> float:
+    """``value`` as a float that is a number (inf and "inf" allowed, nan not)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if math.isnan(number) or isinstance(value, bool):
+        raise ValueError(f"{op}: {name} must be a number or inf, got {value!r}")
+    return number
 
 
 def _norm(a: np.ndarray, p: float) -> np.floating:
@@ -93,9 +102,7 @@ def _norm(a: np.ndarray, p: float) -> np.floating:
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clip every gradient element to ``[-clip_value, clip_value]`` (nan stays nan)."""
-    v = float(clip_value)
-    if math.isnan(v):
-        raise ValueError(f"clip_grad_value_: clip_value must be a number, got {clip_value!r}")
+    v = _number("clip_grad_value_", "clip_value", clip_value)
     grads = _gradients("clip_grad_value_", parameters)
     for g in grads:
         np.clip(g.data, -v, v, out=g.data)

@@ -106,6 +106,8 @@ def test_a_graph_that_read_a_gradient_refuses_backward_after_clipping():
     [
         (lambda ps: clip_grad_norm_(ps, 1.0, norm_type="nan"), ValueError, "norm_type .* 'nan'"),
         (lambda ps: clip_grad_value_(ps, float("nan")), ValueError, "clip_value .* nan"),
+        (lambda ps: clip_grad_norm_(ps, "big"), ValueError, "max_norm must be a number .* 'big'"),
+        (lambda ps: clip_grad_norm_(ps, 1.0, "two"), ValueError, "norm_type must be .* 'two'"),
         (lambda ps: clip_grad_norm_([*ps, np.ones(2)], 1.0), TypeError, "ndarray at 2"),
     ],
 )
