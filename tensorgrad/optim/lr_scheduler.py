@@ -46,7 +46,7 @@ def _number(op: str, name: str, value: Any, low: float, high: float, low_open: b
     if not ok:
         bound = f"{'(' if low_open else '['}{low}, {high}]"
         raise ValueError(f"{op}: {name} must be a number in {bound}, got {value!r}")
-    return value
+    return float(value)  # a NumPy float32 would carry its precision into every rate
 
 
 class LRScheduler:

@@ -206,6 +206,10 @@ def test_numpy_numbers_are_taken():
     for _ in range(2):
         sched.step()
     assert sched.get_last_lr() == [0.5] and type(sched.step_size) is int
+    sched = S.ExponentialLR(opt, gamma=np.float32(0.9))  # read as the number it is
+    sched.step()
+    assert sched.get_last_lr() == [float(np.float32(0.9))]
+    assert type(sched.get_last_lr()[0]) is float
 
 
 def test_a_state_for_other_groups_is_refused_whole():
