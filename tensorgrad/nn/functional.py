@@ -55,14 +55,18 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x Φ(x), Φ the standard normal distribution function, as PyTorch's GELU: exactly,
     0.5 x (1 + erf(x / √2)), or with ``approximate="tanh"`` (GPT-2's form, and 8 times
     faster here with its gradient: NumPy has no erf) 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    check_gelu_form("gelu", approximate)
     x = as_tensor(x)
     if x.dtype == np.float16:  # in float32, rounded once, as PyTorch (x³ overflows float16)
         return gelu(x.astype(np.float32), approximate).astype(np.float16)
     if approximate == "none":
         return x * (0.5 * (1 + (x * _SQRT_HALF).erf()))
-    if approximate == "tanh":
-        return 0.5 * x * (1 + (_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))).tanh())
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + (_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))).tanh())
+
+
+def check_gelu_form(op: str, approximate) -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"{op}: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 _SQRT_HALF = math.sqrt(0.5)

@@ -138,8 +138,7 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        F.check_gelu_form("GELU", approximate)
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
